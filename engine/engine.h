@@ -1,0 +1,326 @@
+/*
+ * engine.h -- the nabla engine: float32 n-d tensors and the ops on them (the tensor core).
+ *
+ * The engine is a plain C library. It knows no language: lang/ binds these functions, and
+ * tests call them directly. It needs only libc, libm and OpenBLAS (cblas_sgemm for matmul).
+ *
+ * Usage:
+ *
+ *     eng_error err;
+ *     int64_t shape[2] = { 2, 3 };
+ *     eng_tensor *x = eng_tensor_full(2, shape, 1.5f, &err);      // refcount 1, we own it
+ *     eng_tensor *y = eng_binary_scalar(ENG_BIN_MUL, x, 2.0f, 0, &err);   // x * 2
+ *     eng_tensor *w = eng_tensor_eye(3, 4, &err);
+ *     eng_tensor *z = eng_matmul(y, w, &err);                      // (2, 3) @ (3, 4) -> (2, 4)
+ *     if (!z) fprintf(stderr, "%s\nhint: %s\n", err.msg, err.hint);
+ *     char *s = eng_tensor_format(z, "tensor");                    // NumPy-style repr
+ *     puts(s); free(s);
+ *     eng_tensor_release(x); eng_tensor_release(y);                // release(NULL) is fine
+ *     eng_tensor_release(w); eng_tensor_release(z);
+ *
+ * Data model. A tensor is a header (shape, strides, offset, all counted in elements, not bytes)
+ * over a refcounted storage (a flat float array). Row-major: a fresh tensor of shape (2, 3) has
+ * strides (3, 1). Views -- reshape of a contiguous tensor, transpose, slicing with steps, integer
+ * indexing -- make a new header over the same storage, so a write through a view is visible in
+ * the base. A fresh tensor is ONE malloc: header, storage record and data side by side (this is
+ * what makes small-tensor ops cheap); views are one malloc for the header.
+ *
+ * Ownership. Every function that returns an eng_tensor * returns a NEW REFERENCE: the caller owns
+ * it (refcount 1 for a fresh tensor) and must call eng_tensor_release() once. A view holds a
+ * reference to the storage, so releasing the base while a view is alive is fine.
+ * eng_tensor_retain() adds a reference. Input tensors are borrowed: ops never release or keep
+ * their arguments (a later autograd issue will retain inputs it records, through these same
+ * functions). eng_tensor_format() returns malloc'd text the caller free()s.
+ *
+ * Errors. Functions that make a tensor return NULL on failure and fill *err (caller-owned; err
+ * may be NULL if the caller does not care). Functions that only act return an eng_status:
+ * ENG_OK (0) or an error code, again with *err filled. err->msg says what went wrong in the
+ * learner's terms, shapes formatted like Python tuples: "(64, 784)", "(3,)", "()"; err->hint,
+ * when non-empty, says what to try. Nothing here aborts or exits on anything a caller passes:
+ * an impossible size (overflow, > 2^40 elements, malloc failure) is ENG_ERR_MEMORY.
+ *
+ * Threads: one tensor must not be used from two threads at once (refcounts are plain ints).
+ * There is no global mutable state; random numbers come from an explicit eng_rng.
+ */
+#ifndef NABLA_ENGINE_H
+#define NABLA_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ENG_MAX_DIMS 8                          /* most dimensions a tensor can have */
+#define ENG_MAX_ELEMENTS ((int64_t)1 << 40)     /* larger tensors are ENG_ERR_MEMORY */
+
+/* ---- errors ------------------------------------------------------------------------------ */
+
+typedef enum eng_status {
+    ENG_OK = 0,
+    ENG_ERR_SHAPE,      /* shapes do not fit the op (matmul, broadcasting, reshape, concat) */
+    ENG_ERR_INDEX,      /* an index or axis out of range */
+    ENG_ERR_VALUE,      /* a bad argument value (step 0, label out of range, empty max) */
+    ENG_ERR_TYPE,       /* a value of the wrong kind (e.g. a non-integral index tensor) */
+    ENG_ERR_MEMORY,     /* a tensor too large to allocate, or malloc failed */
+    ENG_ERR_IO,         /* file errors (used by the file formats) */
+    ENG_ERR_COUNT
+} eng_status;
+
+typedef struct eng_error {
+    int  code;          /* an eng_status */
+    char msg[256];      /* "cannot matmul (64, 784) @ (10, 784): inner sizes 784 and 10 differ" */
+    char hint[256];     /* "" or "the right operand transposed has shape (784, 10)" */
+} eng_error;
+
+/* "ShapeError", "IndexError", "ValueError", "TypeError", "MemoryError", "IOError", "OK". */
+const char *eng_status_name(int code);
+
+/* ---- the tensor -------------------------------------------------------------------------- */
+
+typedef struct eng_storage eng_storage;
+typedef struct eng_tensor eng_tensor;
+typedef struct eng_node eng_node;   /* autograd graph node: defined by the autograd module */
+
+/* A flat, refcounted float array shared by a tensor and its views. `block` is the malloc'd
+ * pointer that is freed when refcount drops to 0: for a fresh tensor it is the tensor itself
+ * (header, storage and data live in one block), so a base header outlives its own release
+ * while views still use its data. */
+struct eng_storage {
+    int      refcount;
+    int64_t  size;          /* floats in data */
+    float   *data;
+    void    *block;
+};
+
+/* Fields are public for speed; treat them as read-only outside the engine. Element (i0, i1, ..)
+ * lives at storage->data[offset + i0*strides[0] + i1*strides[1] + ...]. A 0-d tensor (a scalar)
+ * has ndim 0 and size 1. */
+struct eng_tensor {
+    int          refcount;
+    int          ndim;
+    int64_t      size;                      /* element count: product of shape (1 for 0-d) */
+    int64_t      offset;                    /* in elements, into storage->data */
+    eng_storage *storage;
+    int64_t      shape[ENG_MAX_DIMS];
+    int64_t      strides[ENG_MAX_DIMS];     /* in elements; may be 0 or negative in views */
+    /* Autograd (reserved; the autograd issue fills these in, the tensor core leaves them 0):
+     * requires_grad -- nonzero for a parameter (param(t)), ops record a node when any input has it;
+     * grad          -- the accumulated gradient, same shape, owned by this tensor (released with it);
+     * node          -- the graph node that produced this tensor, NULL for leaves. */
+    int          requires_grad;
+    eng_tensor  *grad;
+    eng_node    *node;
+};
+
+/* ---- random numbers ---------------------------------------------------------------------- */
+
+/* xoshiro256** state, seeded through splitmix64. Pass it explicitly; there is no global RNG. */
+typedef struct eng_rng { uint64_t s[4]; } eng_rng;
+
+void     eng_rng_seed(eng_rng *rng, uint64_t seed);
+uint64_t eng_rng_next_u64(eng_rng *rng);
+double   eng_rng_uniform(eng_rng *rng);         /* in [0, 1), 53 random bits */
+double   eng_rng_normal(eng_rng *rng);          /* standard normal (Box-Muller) */
+
+/* ---- creation (each returns a new reference or NULL + *err) ------------------------------- */
+
+/* shape has ndim entries (0 <= ndim <= ENG_MAX_DIMS, each >= 0). Zero-filled. */
+eng_tensor *eng_tensor_new(int ndim, const int64_t *shape, eng_error *err);
+/* Like eng_tensor_new, but the data is uninitialised (the caller fills every element). */
+eng_tensor *eng_tensor_empty(int ndim, const int64_t *shape, eng_error *err);
+eng_tensor *eng_tensor_full(int ndim, const int64_t *shape, float v, eng_error *err);
+/* Copies size floats from data (row-major). */
+eng_tensor *eng_tensor_from_data(int ndim, const int64_t *shape, const float *data, eng_error *err);
+eng_tensor *eng_tensor_scalar(float v, eng_error *err);              /* 0-d */
+eng_tensor *eng_tensor_eye(int64_t n, int64_t m, eng_error *err);    /* (n, m), ones on diagonal */
+/* NumPy arange: length ceil((stop - start) / step), values start + i*step (computed in double).
+ * step 0 is ENG_ERR_VALUE. */
+eng_tensor *eng_tensor_arange(double start, double stop, double step, eng_error *err);
+/* NumPy linspace with endpoint: n values from a to b inclusive (n >= 0). */
+eng_tensor *eng_tensor_linspace(double a, double b, int64_t n, eng_error *err);
+eng_tensor *eng_tensor_rand(eng_rng *rng, int ndim, const int64_t *shape, eng_error *err);  /* U[0,1) */
+eng_tensor *eng_tensor_randn(eng_rng *rng, int ndim, const int64_t *shape, eng_error *err); /* N(0,1) */
+/* Integers uniform in [lo, hi); hi <= lo is ENG_ERR_VALUE. */
+eng_tensor *eng_tensor_randint(eng_rng *rng, int64_t lo, int64_t hi, int ndim,
+                               const int64_t *shape, eng_error *err);
+/* A view of t's storage with the given shape, strides (elements) and offset (absolute, into
+ * t->storage->data). Every reachable element must lie inside the storage (else ENG_ERR_INDEX).
+ * Used to carve layers' parameters out of one flat buffer. */
+eng_tensor *eng_tensor_view(eng_tensor *t, int ndim, const int64_t *shape, const int64_t *strides,
+                            int64_t offset, eng_error *err);
+
+/* ---- references -------------------------------------------------------------------------- */
+
+eng_tensor *eng_tensor_retain(eng_tensor *t);  /* returns t; t must not be NULL */
+void        eng_tensor_release(eng_tensor *t); /* NULL is fine; frees at refcount 0 */
+
+/* ---- access ------------------------------------------------------------------------------ */
+
+/* Pointer to the first element (storage data + offset). Only a contiguous tensor's elements
+ * are data[0 .. size-1] in order; otherwise walk the strides. */
+float *eng_tensor_data(const eng_tensor *t);
+/* Nonzero when the elements are dense and row-major (strides of size-1 dims are ignored). */
+int         eng_tensor_is_contiguous(const eng_tensor *t);
+/* t itself (retained) when contiguous, else a contiguous copy. */
+eng_tensor *eng_tensor_contiguous(eng_tensor *t, eng_error *err);
+/* A fresh contiguous copy that shares nothing with t. */
+eng_tensor *eng_tensor_copy(const eng_tensor *t, eng_error *err);
+/* Element at idx[0..ndim-1]; each 0 <= idx[d] < shape[d] (the caller checks). */
+float       eng_tensor_get(const eng_tensor *t, const int64_t *idx);
+/* The single element of a size-1 tensor (any ndim); NaN if t->size != 1. */
+float       eng_tensor_item(const eng_tensor *t);
+/* Nonzero when a and b have the same ndim and shape. */
+int         eng_shape_equal(const eng_tensor *a, const eng_tensor *b);
+/* Writes "(2, 3)", "(3,)" or "()" into buf (truncated to cap, always NUL-terminated); returns buf. */
+char       *eng_shape_format(int ndim, const int64_t *shape, char *buf, size_t cap);
+
+/* ---- elementwise ------------------------------------------------------------------------- */
+
+/* Binary ops. Broadcasting is NumPy's: shapes are aligned on the right; sizes must be equal or
+ * one of them 1. Comparisons and AND/OR give 0/1 tensors (any nonzero, NaN included, is true).
+ * FLOORDIV and MOD follow Python/NumPy floor semantics: the remainder has the divisor's sign,
+ * a == (a // b) * b + a % b. Division by zero gives inf/nan as IEEE (NumPy warns, we do not).
+ * MAXIMUM/MINIMUM propagate NaN. ORDER eng_binop: keep eng_binop_name in step. */
+typedef enum eng_binop {
+    ENG_BIN_ADD, ENG_BIN_SUB, ENG_BIN_MUL, ENG_BIN_DIV, ENG_BIN_FLOORDIV, ENG_BIN_MOD, ENG_BIN_POW,
+    ENG_BIN_LT, ENG_BIN_LE, ENG_BIN_GT, ENG_BIN_GE, ENG_BIN_EQ, ENG_BIN_NE,
+    ENG_BIN_MAXIMUM, ENG_BIN_MINIMUM, ENG_BIN_AND, ENG_BIN_OR,
+    ENG_BIN_COUNT
+} eng_binop;
+
+/* "add", "subtract", "multiply", ... (NumPy ufunc names); "?" when out of range. */
+const char *eng_binop_name(eng_binop op);
+/* "+", "-", "*", "/", "//", "%", "**", "<", ..., "maximum", "minimum", "and", "or". */
+const char *eng_binop_symbol(eng_binop op);
+
+/* a op b, broadcast. Error: ENG_ERR_SHAPE "cannot broadcast shapes (2, 3) and (4,)". */
+eng_tensor *eng_binary(eng_binop op, eng_tensor *a, eng_tensor *b, eng_error *err);
+/* a op s (scalar_left == 0) or s op a (scalar_left != 0), without making a tensor of s. */
+eng_tensor *eng_binary_scalar(eng_binop op, eng_tensor *a, float s, int scalar_left, eng_error *err);
+/* dst = dst op src in place, src broadcast to dst's shape (dst's shape never changes): `x += y`,
+ * optimizer updates. Writes through views. ENG_ERR_SHAPE if src does not broadcast to dst.
+ * If src overlaps dst in memory other than exactly (same view), src is copied first. */
+int eng_binary_inplace(eng_binop op, eng_tensor *dst, const eng_tensor *src, eng_error *err);
+/* dst = dst op s in place. */
+int eng_binary_inplace_scalar(eng_binop op, eng_tensor *dst, float s, eng_error *err);
+
+/* Unary ops. ROUND is NumPy's (half to even); SIGN(0) = 0, SIGN(nan) = nan; NOT gives 1 where
+ * the element is 0, else 0; SIGMOID is computed stably for large |x|. ORDER eng_unop. */
+typedef enum eng_unop {
+    ENG_UN_NEG, ENG_UN_ABS, ENG_UN_EXP, ENG_UN_LOG, ENG_UN_SQRT, ENG_UN_TANH, ENG_UN_SIGMOID,
+    ENG_UN_RELU, ENG_UN_SIN, ENG_UN_COS, ENG_UN_FLOOR, ENG_UN_CEIL, ENG_UN_ROUND, ENG_UN_SIGN,
+    ENG_UN_SQUARE, ENG_UN_NOT,
+    ENG_UN_COUNT
+} eng_unop;
+
+const char *eng_unop_name(eng_unop op);    /* "negative", "abs", "exp", ... */
+
+eng_tensor *eng_unary(eng_unop op, eng_tensor *t, eng_error *err);
+/* min(max(t, lo), hi) elementwise (NumPy clip). */
+eng_tensor *eng_clip(eng_tensor *t, float lo, float hi, eng_error *err);
+/* cond != 0 ? a : b, all three broadcast together. */
+eng_tensor *eng_where(eng_tensor *cond, eng_tensor *a, eng_tensor *b, eng_error *err);
+/* *result = 1 when |a - b| <= atol + rtol * |b| everywhere (broadcast; NaN is never close),
+ * else 0. Returns ENG_OK or ENG_ERR_SHAPE. */
+int eng_allclose(eng_tensor *a, eng_tensor *b, double rtol, double atol, int *result, eng_error *err);
+
+/* ---- matmul ------------------------------------------------------------------------------ */
+
+/* NumPy matmul: 1-d x 1-d is a dot product (0-d result); a 1-d left operand is a row (its
+ * dimension dropped from the result), a 1-d right operand a column; for ndim > 2 the leading
+ * dims are batch dims, broadcast against each other. 0-d operands are ENG_ERR_SHAPE. Mismatch:
+ * "cannot matmul (64, 784) @ (10, 784): inner sizes 784 and 10 differ", hint
+ * "the right operand transposed has shape (784, 10)" when that would fit. Runs cblas_sgemm. */
+eng_tensor *eng_matmul(eng_tensor *a, eng_tensor *b, eng_error *err);
+/* The same contract with a plain triple loop (accumulating in double): the specification the
+ * BLAS path is tested against. */
+eng_tensor *eng_matmul_naive(eng_tensor *a, eng_tensor *b, eng_error *err);
+
+/* ---- reductions -------------------------------------------------------------------------- */
+
+/* ORDER eng_redop. STD and VAR are population (ddof 0). ARGMAX/ARGMIN take one axis (or all:
+ * then the result is a 0-d tensor holding the flat index) and return indices as floats. */
+typedef enum eng_redop {
+    ENG_RED_SUM, ENG_RED_MEAN, ENG_RED_MAX, ENG_RED_MIN, ENG_RED_PROD, ENG_RED_STD, ENG_RED_VAR,
+    ENG_RED_ARGMAX, ENG_RED_ARGMIN,
+    ENG_RED_COUNT
+} eng_redop;
+
+const char *eng_redop_name(eng_redop op);  /* "sum", "mean", "max", ... */
+
+/* Reduce over axes[0..naxes-1] (naxes == 0: all axes; negative axes count from the end).
+ * keepdims keeps reduced axes as size 1. Sums accumulate in double. Errors: ENG_ERR_INDEX
+ * "axis 2 is out of bounds for a tensor of 2 dimensions"; ENG_ERR_VALUE for a repeated axis,
+ * for max/min/argmax/argmin of an empty tensor, and for argmax/argmin over several axes.
+ * The mean of an empty tensor is NaN, as in NumPy. */
+eng_tensor *eng_reduce(eng_redop op, eng_tensor *t, int naxes, const int *axes, int keepdims,
+                       eng_error *err);
+/* Sum t down to `shape` (the inverse of broadcasting shape to t's shape): leading dims are
+ * summed away and dims where shape has 1 are summed with keepdims. Used by autograd to reduce
+ * a broadcast gradient. ENG_ERR_SHAPE if shape does not broadcast to t's shape. */
+eng_tensor *eng_sum_to(eng_tensor *t, int ndim, const int64_t *shape, eng_error *err);
+/* exp(x - max) / sum(exp(x - max)) along axis (negative allowed); numerically stable. */
+eng_tensor *eng_softmax(eng_tensor *t, int axis, eng_error *err);
+/* x - max - log(sum(exp(x - max))) along axis. */
+eng_tensor *eng_log_softmax(eng_tensor *t, int axis, eng_error *err);
+
+/* ---- shape ------------------------------------------------------------------------------- */
+
+/* One entry of shape may be -1 (inferred). A view when t is contiguous, else a copy.
+ * Error: ENG_ERR_SHAPE "cannot reshape a tensor of 6 elements into shape (4, 2)". */
+eng_tensor *eng_reshape(eng_tensor *t, int ndim, const int64_t *shape, eng_error *err);
+/* A view with dims permuted: result dim i is t's dim perm[i]; perm NULL reverses the dims
+ * (t.T). perm must be a permutation of 0..ndim-1 (negative entries count from the end). */
+eng_tensor *eng_transpose(eng_tensor *t, const int *perm, eng_error *err);
+/* 1-d, size elements (a view when contiguous). */
+eng_tensor *eng_flatten(eng_tensor *t, eng_error *err);
+/* Join n >= 1 tensors of equal ndim >= 1 along an existing axis; other dims must match. */
+eng_tensor *eng_concat(int n, eng_tensor *const *ts, int axis, eng_error *err);
+/* Join n >= 1 tensors of identical shape along a new axis (0 <= axis <= ndim, or negative). */
+eng_tensor *eng_stack(int n, eng_tensor *const *ts, int axis, eng_error *err);
+/* labels of any shape holding integers in [0, n_classes) -> shape + (n_classes,) of 0/1.
+ * A non-integral label or one out of range is ENG_ERR_VALUE. */
+eng_tensor *eng_one_hot(eng_tensor *labels, int64_t n_classes, eng_error *err);
+/* Insert a size-1 dim at axis (view). */
+eng_tensor *eng_expand_dims(eng_tensor *t, int axis, eng_error *err);
+
+/* ---- indexing ---------------------------------------------------------------------------- */
+
+typedef enum eng_index_kind {
+    ENG_IDX_INT,        /* i: picks one element along the axis, the axis disappears */
+    ENG_IDX_SLICE,      /* start:stop:step, each optional (has_*), Python semantics */
+    ENG_IDX_NEWAXIS,    /* None: inserts a size-1 axis */
+    ENG_IDX_ELLIPSIS,   /* ...: as many full slices as needed (at most one per index) */
+    ENG_IDX_TENSOR      /* a mask (0/1 tensor shaped like the dims it covers) or integer array */
+} eng_index_kind;
+
+typedef struct eng_index {
+    eng_index_kind   kind;
+    int64_t          i;                         /* ENG_IDX_INT */
+    int64_t          start, stop, step;         /* ENG_IDX_SLICE */
+    int              has_start, has_stop, has_step;
+    const eng_tensor *t;                        /* ENG_IDX_TENSOR (borrowed) */
+} eng_index;
+
+/* t[idx0, idx1, ...]. Ints, slices, newaxis and ellipsis give a view (negative indices count
+ * from the end, slice bounds are clamped, steps may be negative). A TENSOR index that is a 0/1
+ * tensor with the same shape as the dims it covers is a boolean mask: the selected elements
+ * (row-major order, as NumPy t[t > 2]) become one dim of the result, a copy. Any other tensor
+ * index is an integer array (integral values, negative allowed) along one axis: the result
+ * replaces that axis with the index's shape, a copy. At most one TENSOR index per call.
+ * Errors: ENG_ERR_INDEX "index 5 is out of bounds for axis 0 with size 3", "too many indices
+ * for a tensor of 2 dimensions"; ENG_ERR_VALUE "slice step cannot be zero". */
+eng_tensor *eng_index_get(eng_tensor *t, int n, const eng_index *idx, eng_error *err);
+/* t[idx...] = value, in place: value is broadcast to the shape eng_index_get would return
+ * (for a mask: (count,)). ENG_ERR_SHAPE when it does not broadcast. */
+int eng_index_set(eng_tensor *t, int n, const eng_index *idx, const eng_tensor *value,
+                  eng_error *err);
+int eng_index_set_scalar(eng_tensor *t, int n, const eng_index *idx, float v, eng_error *err);
+
+/* ---- printing ---------------------------------------------------------------------------- */
+
+/* NumPy's repr of a float32 array with `prefix` in place of "array", e.g. for prefix "tensor":
+ * "tensor([[1., 2.],\n        [3., 4.]])", "tensor(3.)", "tensor([])". Same float rules as
+ * NumPy (precision 8, shortest repr, scientific for wide ranges), line width 75, "..." for
+ * size > 1000 (3 edge items). Returns malloc'd text (caller frees) or NULL if out of memory. */
+char *eng_tensor_format(const eng_tensor *t, const char *prefix);
+
+#endif
