@@ -1,0 +1,17 @@
+#!/bin/sh
+# Links the kernel objects with tests/kernel/fake_lang.c (a stand-in for lang/) into
+# BUILD/kernel-fake/nabla-kernel, so the protocol layer can be tested without the language.
+# Usage: tests/kernel/build_fake.sh [BUILD]
+set -e
+B=${1:-build}
+cd "$(dirname "$0")/../.."
+objs=""
+for f in kernel/*.c; do
+  o="$B/obj/${f%.c}.o"
+  make -s --no-print-directory BUILD="$B" "$o"
+  objs="$objs $o"
+done
+mkdir -p "$B/kernel-fake"
+${CC:-cc} -std=c11 -D_GNU_SOURCE -g -O1 -I. -Wall -Wextra -Wno-unused-parameter -o "$B/kernel-fake/nabla-kernel" \
+  $objs tests/kernel/fake_lang.c -lzmq -ljansson -lcrypto -lpng -lz -lm -lpthread
+echo "$B/kernel-fake/nabla-kernel"
