@@ -255,7 +255,8 @@ eng_tensor *eng_reduce(eng_redop op, eng_tensor *t, int naxes, const int *axes, 
                        eng_error *err);
 /* Sum t down to `shape` (the inverse of broadcasting shape to t's shape): leading dims are
  * summed away and dims where shape has 1 are summed with keepdims. Used by autograd to reduce
- * a broadcast gradient. ENG_ERR_SHAPE if shape does not broadcast to t's shape. */
+ * a broadcast gradient. Returns t itself (retained) when nothing needs summing. ENG_ERR_SHAPE
+ * if shape does not broadcast to t's shape. */
 eng_tensor *eng_sum_to(eng_tensor *t, int ndim, const int64_t *shape, eng_error *err);
 /* exp(x - max) / sum(exp(x - max)) along axis (negative allowed); numerically stable. */
 eng_tensor *eng_softmax(eng_tensor *t, int axis, eng_error *err);
