@@ -48,6 +48,35 @@ const char *lang_tensor_num_text(double d, char *buf, size_t cap)
     return buf;
 }
 
+/* 10^k for 0 <= k <= 22: exactly representable doubles, so m / 10^k is correctly rounded. */
+static const double pow10_exact[23] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+double lang_tensor_f32_num(float f)
+{
+    double x = f;
+    char buf[48];
+    if (!isfinite(x) || (fabs(x) < 16777216.0 && x == nearbyint(x))) return x;  /* exact */
+    /* The decimal with the fewest digits (at most 9) that reads back as f in float32, as the
+     * double nearest to it: m / 10^s or m * 10^-s with m whole is correctly rounded when 10^|s|
+     * is exact. */
+    int e = (int)floor(log10(fabs(x)));
+    for (int k = 1; k <= 9; k++) {
+        int s = k - 1 - e;
+        if (s > 22 || s < -22) break;
+        double d = s >= 0 ? nearbyint(x * pow10_exact[s]) / pow10_exact[s]
+                          : nearbyint(x / pow10_exact[-s]) * pow10_exact[-s];
+        if ((float)d == f) return d;
+    }
+    for (int k = 1; k <= 9; k++) {          /* tiny or huge values: the slow, general way */
+        snprintf(buf, sizeof buf, "%.*g", k, x);
+        if (strtof(buf, NULL) == f) return strtod(buf, NULL);
+    }
+    return x;
+}
+
 lang_status lang_tensor_arg_int(lang_vm *vm, lang_value v, const char *what, int64_t *out)
 {
     double x;
@@ -68,7 +97,7 @@ lang_status lang_tensor_result(lang_vm *vm, eng_tensor *t, const eng_error *err,
 {
     if (!t) return lang_raise_eng(vm, err);
     if (scalar_to_num && t->ndim == 0) {
-        *out = lang_num(eng_tensor_item(t));
+        *out = lang_num(lang_tensor_f32_num(eng_tensor_item(t)));
         eng_tensor_release(t);
         return LANG_OK;
     }
@@ -507,7 +536,7 @@ lang_status lang_tensor_get_index(lang_vm *vm, lang_value tv, lang_value index, 
     eng_error err;
     int64_t off;
     if (fast_offset(t, index, &off)) {
-        *out = lang_num(t->storage->data[off]);
+        *out = lang_num(lang_tensor_f32_num(t->storage->data[off]));
         return LANG_OK;
     }
     lang_status st = index_parse(vm, index, &il);

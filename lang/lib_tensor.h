@@ -59,6 +59,10 @@ lang_status lang_tensor_result(lang_vm *vm, eng_tensor *t, const eng_error *err,
                                lang_value *out);
 /* A whole number from a number or bool, else TypeError "<what> must be a whole number, got 2.5". */
 lang_status lang_tensor_arg_int(lang_vm *vm, lang_value v, const char *what, int64_t *out);
+/* A float32 element as a language number: the double nearest to the shortest decimal that reads
+   back as f (0.1f gives 0.1, not 0.10000000149011612), so numbers taken out of tensors print as
+   NumPy prints float32 scalars, and convert back to exactly f. */
+double lang_tensor_f32_num(float f);
 /* Shortest text of a double that reads back the same ("2.5", "1e+20"), into buf (>= 32 bytes). */
 const char *lang_tensor_num_text(double d, char *buf, size_t cap);
 

@@ -811,14 +811,14 @@ static lang_status m_item(lang_vm *vm, lang_value *a, lang_value *va, int nva, l
     if (t->size != 1)
         return lang_raise(vm, LANG_ERR_VALUE, "item() needs a tensor of one element, got shape %s",
                           eng_shape_format(t->ndim, t->shape, sh, sizeof sh));
-    *out = lang_num(eng_tensor_item(t));
+    *out = lang_num(lang_tensor_f32_num(eng_tensor_item(t)));
     return LANG_OK;
 }
 
 /* Nested lists of numbers, dims from d on, starting at element pointer p (strided). */
 static lang_status to_list(lang_vm *vm, const eng_tensor *t, int d, const float *p, lang_value *out)
 {
-    if (d == t->ndim) { *out = lang_num(*p); return LANG_OK; }
+    if (d == t->ndim) { *out = lang_num(lang_tensor_f32_num(*p)); return LANG_OK; }
     lang_list *l = lang_list_new(vm, (size_t)t->shape[d]);
     if (!l) return LANG_ERR_MEMORY;
     for (int64_t i = 0; i < t->shape[d]; i++) {
