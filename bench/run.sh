@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# bench/run.sh BUILD -- nabla's speed next to its anchors (DESIGN.md 8), measured side by side
+# in one run, printed as one Markdown table. `make bench` installs the anchors (tools/deps.sh
+# bench) and calls this; it is never part of `make test`.
+#
+# Every figure is wall-clock, the best of RUNS runs (default 5) of a whole process, start-up
+# included, timed by bench/timeit.c. Each program's output is checked once before timing.
+# Rows for later issues (training vs PyTorch, kernel latency vs ipykernel) go in
+# bench/rows_*.sh: each is sourced after the core rows and prints its rows with bench_row.
+set -euo pipefail
+BUILD=${1:-build}
+HERE=$(cd "$(dirname "$0")" && pwd)
+NABLA=$(realpath "$BUILD/nabla")
+PY=/usr/bin/python3
+LUA=lua5.4
+RUNS=${RUNS:-5}
+TIMEIT="$BUILD/bench/timeit"
+mkdir -p "$BUILD/bench"
+cc -O2 -Wall -Wextra -o "$TIMEIT" "$HERE/timeit.c"
+. "$HERE/lib.sh"
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+echo "nabla $("$NABLA" --version | cut -d' ' -f2) bench, $(date -u +%Y-%m-%d), ${cpu:-unknown CPU}," \
+     "$(nproc) cores; $($PY --version 2>&1), $($LUA -v 2>&1 | cut -d' ' -f1-2)," \
+     "NumPy $($PY -c 'import numpy; print(numpy.__version__)')."
+echo "Wall-clock, best of $RUNS runs, process start-up included."
+echo
+echo "| benchmark | nabla | anchor | anchor's figure | nabla / anchor | target | met |"
+echo "|---|---|---|---|---|---|---|"
+
+# (1) and (2): whole programs against CPython and Lua 5.4.
+script_rows() {   # script_rows NAME WHAT EXPECTED TARGET_RATIO
+  local name=$1 what=$2 want=$3 target=$4
+  bench_check "$want" "$NABLA" "$HERE/$name.nabla"
+  bench_check "$want" "$PY" "$HERE/$name.py"
+  bench_check "$want" "$LUA" "$HERE/$name.lua"
+  local tn tp tl
+  tn=$(bench_time "$NABLA" "$HERE/$name.nabla")
+  tp=$(bench_time "$PY" "$HERE/$name.py")
+  tl=$(bench_time "$LUA" "$HERE/$name.lua")
+  bench_row "$what" "$(fmt_s "$tn")" "Lua 5.4" "$(fmt_s "$tl")" "$(fmt_ratio "$tn" "$tl")" \
+            "within ${target}x Lua" "$(meets "$(fmt_ratio "$tn" "$tl")" "<=" "$target")"
+  bench_row "" "" "CPython" "$(fmt_s "$tp")" "$(fmt_ratio "$tn" "$tp")" "" ""
+}
+script_rows loop "scalar loop \`s += i\`, 10^7 iterations" 49999995000000 2
+script_rows fib "recursive \`fib(30)\`" 832040 1.5
+
+# (3) per-op cost: (loop with `y = x + x`) - (the same loop empty), over 10^6 iterations.
+per_op_ns() {   # per_op_ns CMD...: nanoseconds per iteration of the op, empty loop subtracted
+  local full empty
+  full=$(bench_time "$@")
+  empty=$(bench_time "$@" empty)
+  calc "($full - $empty) * 1e9 / 1000000"
+}
+bench_check 20 "$NABLA" "$HERE/tensor_add.nabla"
+bench_check 20.0 "$PY" "$HERE/tensor_add.py"
+nn=$(per_op_ns "$NABLA" "$HERE/tensor_add.nabla")
+np=$(per_op_ns "$PY" "$HERE/tensor_add.py")
+bench_row "\`y = x + x\`, 10 float32, per op (empty loop subtracted)" "$(fmt_ns "$nn")" \
+          "NumPy" "$(fmt_ns "$np")" "$(fmt_ratio "$nn" "$np")" "under 100 ns" "$(meets "$nn" "<" 100)"
+
+for rows in "$HERE"/rows_*.sh; do
+  [ -f "$rows" ] && . "$rows"
+done
+echo
+echo "Per-op rows: each language's 10^6-iteration loop is timed with and without the op (same"
+echo "process set-up, same stopwatch) and the difference is divided by 10^6."
