@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# tests/repl/run.sh NABLA -- drives the REPL in tmux as a person would: keys in, screen out.
+# tests/repl/run.sh NABLA -- the front end's tests: first the command line (cli.sh), then the
+# REPL driven in tmux as a person would drive it: keys in, screen out.
 #
-# Checks: banner and prompt; a multi-line def block (with the pre-filled indent); tab
+# The tmux part checks: banner and prompt; a multi-line def block (with the pre-filled indent); tab
 # completion of a global and of an attribute; Ctrl-C at the prompt; Ctrl-C during
 # `while True: pass` keeps the session and its variables; Ctrl-D exits with status 0; history
 # (multi-line entries included) survives a restart. Skipped, with a message, without tmux.
 set -u
 NABLA=$(realpath "${1:-build/nabla}")
+"$(dirname "$0")/cli.sh" "$NABLA"
+cli_status=$?
 if ! command -v tmux >/dev/null 2>&1; then
   echo "repl tests: skipped (tmux is not installed)"
-  exit 0
+  exit $cli_status
 fi
 export TERM=${TERM:-xterm-256color}
 [ "$TERM" = dumb ] && export TERM=xterm-256color
@@ -144,4 +147,4 @@ check "older entries are there too" "while True: pass"
 keys C-u C-d
 
 echo "repl tests: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+[ "$fail" -eq 0 ] && [ "$cli_status" -eq 0 ]
