@@ -138,8 +138,9 @@ static lang_status run_line(lang_vm *vm, const char *line, int echo, lang_error 
     if (strstr(line, "= =")) return fail(e, LANG_ERR_SYNTAX, line, "unexpected '='%s", "");
     const char *eq = strchr(line, '=');
     if (eq && strncmp(eq + 1, " input(", 7) == 0) {
-        char *got = NULL;
-        if (!h->input || h->input(h->ud, "? ", &got) != 0) return fail(e, LANG_ERR_IO, line, "no input%s", "");
+        char *got = NULL, prompt[64] = "";
+        str_arg(eq + 2, "input", prompt, sizeof prompt);
+        if (!h->input || h->input(h->ud, prompt, &got) != 0) return fail(e, LANG_ERR_IO, line, "no input%s", "");
         if (h->print) { h->print(h->ud, got, strlen(got)); h->print(h->ud, "\n", 1); }
         free(got);
         return LANG_OK;

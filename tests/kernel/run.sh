@@ -1,0 +1,75 @@
+#!/bin/sh
+# tests/kernel/run.sh [BUILD] [--fake] -- every test of the Jupyter kernel.
+#
+#   1. cmocka unit tests of the protocol code (test_wire/text/history/conn.c), linked with the
+#      kernel objects of BUILD (with the sanitizers when BUILD was built with them);
+#   2. the kernel installed by `nabla-kernel --install --prefix` into a temporary JUPYTER_PATH
+#      (nothing outside the temp dir is touched), then, with /usr/bin/python3:
+#      test_jkt (jupyter_kernel_test), test_protocol and test_lifecycle (jupyter_client), and
+#      test_notebooks (every tests/notebooks/*.ipynb under nbclient).
+#
+# --fake tests the protocol layer alone: the kernel objects linked with tests/kernel/fake_lang.c
+# instead of the language (the notebooks, which need the real language, are skipped).
+# NABLA_KERNEL=path overrides the kernel binary. Exit status 0 when everything passed.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+B=build
+FAKE=0
+for a in "$@"; do
+  case "$a" in
+    --fake) FAKE=1 ;;
+    *) B="$a" ;;
+  esac
+done
+PY=/usr/bin/python3
+T=$(mktemp -d "${TMPDIR:-/tmp}/nabla-kernel-tests.XXXXXX")
+trap 'rm -rf "$T"' EXIT INT TERM
+failed=0
+
+# ---- 1. C unit tests ------------------------------------------------------------------------
+SANFLAGS=""
+if nm "$B/obj/kernel/wire.o" 2>/dev/null | grep -q __asan; then
+  SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer"
+fi
+unit() {   # unit NAME OBJS...
+  name=$1; shift
+  objs=""
+  for o in "$@"; do
+    make -s --no-print-directory BUILD="$B" "$B/obj/kernel/$o.o" || return 1
+    objs="$objs $B/obj/kernel/$o.o"
+  done
+  ${CC:-cc} -std=c11 -D_GNU_SOURCE -g -I. $SANFLAGS -o "$T/test_$name" "tests/kernel/test_$name.c" \
+    $objs -lcmocka -ljansson -lcrypto || return 1
+  "$T/test_$name"
+}
+for spec in "wire wire" "text text" "history history text" "conn conn"; do
+  # shellcheck disable=SC2086
+  unit $spec || { echo "kernel unit test failed: $spec"; failed=1; }
+done
+
+# ---- 2. the kernel through real Jupyter clients ---------------------------------------------
+if [ "$FAKE" = 1 ]; then
+  KERNEL=$(tests/kernel/build_fake.sh "$B") || exit 1
+  export NABLA_KERNEL_FAKE=1
+else
+  KERNEL=${NABLA_KERNEL:-$B/nabla-kernel}
+fi
+case "$KERNEL" in /*) ;; *) KERNEL="$ROOT/$KERNEL" ;; esac
+if [ ! -x "$KERNEL" ]; then
+  echo "tests/kernel: $KERNEL is not built"
+  exit 1
+fi
+"$KERNEL" --install --prefix "$T/prefix" >/dev/null || exit 1
+export JUPYTER_PATH="$T/prefix/share/jupyter" JUPYTER_RUNTIME_DIR="$T/runtime" \
+       JUPYTER_DATA_DIR="$T/data" JUPYTER_CONFIG_DIR="$T/config" IPYTHONDIR="$T/ipython" \
+       PYDEVD_DISABLE_FILE_VALIDATION=1 PYTHONDONTWRITEBYTECODE=1
+# Sanitizer builds: leaks are checked by the unit tests; a kernel killed by the client at
+# shutdown must not fail on its exit report.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
+mods="test_jkt test_protocol test_lifecycle"
+[ "$FAKE" = 1 ] || mods="$mods test_notebooks"
+(cd tests/kernel && "$PY" -m unittest $mods) || failed=1
+
+if [ "$failed" = 0 ]; then echo "kernel tests: all passed"; else echo "kernel tests: FAILED"; fi
+exit $failed
