@@ -2,7 +2,8 @@
 # tests/kernel/run.sh [BUILD] [--fake] -- every test of the Jupyter kernel.
 #
 #   1. cmocka unit tests of the protocol code (test_wire/text/history/conn.c), linked with the
-#      kernel objects of BUILD (with the sanitizers when BUILD was built with them);
+#      kernel objects of BUILD (with the sanitizers when BUILD was built with them), and the
+#      fuzz target fuzz_msg.c run over its seed corpus tests/kernel/corpus/;
 #   2. the kernel installed by `nabla-kernel --install --prefix` into a temporary JUPYTER_PATH
 #      (nothing outside the temp dir is touched), then, with /usr/bin/python3:
 #      test_jkt (jupyter_kernel_test), test_protocol and test_lifecycle (jupyter_client), and
@@ -47,6 +48,9 @@ for spec in "wire wire" "text text" "history history text" "conn conn"; do
   # shellcheck disable=SC2086
   unit $spec || { echo "kernel unit test failed: $spec"; failed=1; }
 done
+# The fuzz target's decoder over its seed corpus (the same entry point libFuzzer drives).
+${CC:-cc} -std=c11 -D_GNU_SOURCE -g -I. -DFUZZ_MAIN $SANFLAGS -o "$T/fuzz_msg" tests/kernel/fuzz_msg.c \
+  "$B/obj/kernel/wire.o" -ljansson -lcrypto && "$T/fuzz_msg" tests/kernel/corpus/* || failed=1
 
 # ---- 2. the kernel through real Jupyter clients ---------------------------------------------
 if [ "$FAKE" = 1 ]; then
