@@ -13,6 +13,17 @@
 #define ENG_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define ENG_PRINTF(f, a)
+/* ---- float digits (dragon4.c) ------------------------------------------------------------ */
+
+/* Decimal digits of |x| (finite float32) by NumPy's Dragon4 in "unique" mode: the shortest
+ * digits that read back as x, stopping at the cutoff (cutoff_max digits in all when
+ * total_length, else digits after the decimal point; -1: none) and going on to at least
+ * cutoff_min digits (same counting; -1: none), the last digit rounded. Writes the digits (no
+ * dot, not NUL-terminated; room for 64) and the decimal exponent of the first digit; returns
+ * the digit count. 0 gives "0" with exponent 0. */
+int eng_dragon4_f32(float x, int total_length, int cutoff_max, int cutoff_min, char *digits,
+                    int *exp10);
+
 #endif
 
 /* ---- errors (error.c) -------------------------------------------------------------------- */
@@ -89,5 +100,16 @@ int eng_may_overlap(const eng_tensor *a, const eng_tensor *b);
 /* Normalises axis (negative counts from the end) into [0, ndim); ENG_ERR_INDEX
  * "axis 2 is out of bounds for a tensor of 2 dimensions" otherwise. */
 int eng_axis_normalize(int axis, int ndim, int *out, eng_error *err);
+
+/* ---- float digits (dragon4.c) ------------------------------------------------------------ */
+
+/* Decimal digits of |x| (finite float32) by NumPy's Dragon4 in "unique" mode: the shortest
+ * digits that read back as x, stopping at the cutoff (cutoff_max digits in all when
+ * total_length, else digits after the decimal point; -1: none) and going on to at least
+ * cutoff_min digits (same counting; -1: none), the last digit rounded. Writes the digits (no
+ * dot, not NUL-terminated; room for 64) and the decimal exponent of the first digit; returns
+ * the digit count. 0 gives "0" with exponent 0. */
+int eng_dragon4_f32(float x, int total_length, int cutoff_max, int cutoff_min, char *digits,
+                    int *exp10);
 
 #endif
