@@ -252,7 +252,7 @@ static void host_page(void *ud, const char *text)
  * -1 = give up (interrupt, shutdown, lost parent). */
 static int wait_input_reply(kern_server *srv, char **line)
 {
-    if (kern_interrupted || srv->stopping || kern_parent_gone(srv)) return -1;
+    if (kern_interrupted || kern_stop_requested(srv) || kern_parent_gone(srv)) return -1;
     zmq_pollitem_t items[2] = {{srv->stdin_sock, 0, ZMQ_POLLIN, 0}, {srv->control, 0, ZMQ_POLLIN, 0}};
     if (zmq_poll(items, 2, 100) <= 0) return 0;    /* timeout or EINTR: look at the flags again */
     if (items[1].revents & ZMQ_POLLIN) kern_pump_control(srv);
@@ -286,7 +286,7 @@ static int host_input(void *ud, const char *prompt, char **line)
     if (kern_send_stdin(srv, ex->req, content) != 0) return -1;
     int rc;
     while ((rc = wait_input_reply(srv, line)) == 0) {}
-    if (rc < 0 && (kern_interrupted || srv->stopping)) ex->input_interrupted = 1;
+    if (rc < 0 && (kern_interrupted || kern_stop_requested(srv))) ex->input_interrupted = 1;
     return rc > 0 ? 0 : -1;
 }
 
@@ -307,7 +307,7 @@ static int host_poll(void *ud)
         kern_flush_updates(srv, 0);
         if (kern_parent_gone(srv)) srv->stopping = 1;
     }
-    return kern_interrupted || srv->stopping;
+    return kern_interrupted || kern_stop_requested(srv);
 }
 
 lang_host kern_host_make(kern_server *srv)

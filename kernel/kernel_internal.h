@@ -143,6 +143,8 @@ int kern_send_stdin(kern_server *srv, const kern_msg *req, json_t *content);
 void kern_dispatch(kern_server *srv, void *sock, kern_msg *req);
 /* Answers whatever is waiting on the control socket (called from poll during a cell). */
 void kern_pump_control(kern_server *srv);
+/* True once shutdown_request or SIGTERM asked the kernel to exit. */
+int kern_stop_requested(const kern_server *srv);
 /* True if the process that launched us (JPY_PARENT_PID) is gone. */
 int kern_parent_gone(const kern_server *srv);
 void kern_log(const char *fmt, ...);

@@ -246,6 +246,11 @@ void kern_pump_control(kern_server *srv)
     if (terminated) srv->stopping = 1;
 }
 
+int kern_stop_requested(const kern_server *srv)
+{
+    return srv->stopping || terminated;
+}
+
 int kern_parent_gone(const kern_server *srv)
 {
     return srv->parent_pid > 0 && getppid() != srv->parent_pid;
