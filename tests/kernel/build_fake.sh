@@ -11,7 +11,11 @@ for f in kernel/*.c; do
   make -s --no-print-directory BUILD="$B" "$o"
   objs="$objs $o"
 done
+SANFLAGS=""
+if nm "$B/obj/kernel/wire.o" 2>/dev/null | grep -q __asan; then
+  SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer"
+fi
 mkdir -p "$B/kernel-fake"
-${CC:-cc} -std=c11 -D_GNU_SOURCE -g -O1 -I. -Wall -Wextra -Wno-unused-parameter -o "$B/kernel-fake/nabla-kernel" \
+${CC:-cc} -std=c11 -D_GNU_SOURCE -g -O1 -I. $SANFLAGS -Wall -Wextra -Wno-unused-parameter -o "$B/kernel-fake/nabla-kernel" \
   $objs tests/kernel/fake_lang.c -lzmq -ljansson -lcrypto -lpng -lz -lm -lpthread
 echo "$B/kernel-fake/nabla-kernel"
