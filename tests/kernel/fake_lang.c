@@ -3,7 +3,7 @@
  * kernel objects instead of libnabla.a, so the protocol layer can be tested alone.
  *
  * Each line is one statement:  print("text")  warn("text")  help(name)  display_html("...")
- * clear_output()  spin()  (loops until interrupted)  x = input("prompt")  name = INT  or an
+ * clear_output()  pause() (0.3 s)  spin()  (loops until interrupted)  x = input("prompt")  name = INT  or an
  * integer expression with + - * ( ) and names, whose value is echoed. Anything else unknown is
  * a NameError; "= =" is a SyntaxError; an unclosed bracket or a trailing ':' is incomplete.
  */
@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <time.h>
 
 struct lang_vm {
     lang_host host;
@@ -117,6 +118,7 @@ static lang_status run_line(lang_vm *vm, const char *line, int echo, lang_error 
         return LANG_OK;
     }
     if (strncmp(line, "help(", 5) == 0) { if (h->page) h->page(h->ud, "print(x): writes x to stdout\n"); return LANG_OK; }
+    if (strcmp(line, "pause()") == 0) { nanosleep(&(struct timespec){0, 300000000}, NULL); return LANG_OK; }
     if (strcmp(line, "clear_output()") == 0) { if (h->clear_output) h->clear_output(h->ud, 0); return LANG_OK; }
     if (strcmp(line, "live()") == 0) {
         lang_mime_bundle b = {.text_plain = "step 0"};

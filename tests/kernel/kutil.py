@@ -19,6 +19,7 @@ if FAKE:
         "input": 'x = input("name? ")',
         "input_echo": "nabla\n",
         "live": "live()",
+        "slow_error": "pause()\nundefined_name",
     }
 else:
     CODE = {
@@ -32,6 +33,7 @@ else:
             "for k in range(200000):\n"
             '    d.update("step " + str(k + 1))'
         ),
+        "slow_error": "i = 0\nwhile i < 300000:\n    i += 1\nundefined_name",
     }
 
 

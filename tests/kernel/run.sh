@@ -24,7 +24,13 @@ for a in "$@"; do
   esac
 done
 PY=/usr/bin/python3
-T=$(mktemp -d "${TMPDIR:-/tmp}/nabla-kernel-tests.XXXXXX")
+# Everything the tests write (kernelspec, connection files, temp files) stays under BUILD.
+case "$B" in /*) BD=$B ;; *) BD=$ROOT/$B ;; esac
+mkdir -p "$BD"
+T=$(mktemp -d "$BD/kernel-tests.XXXXXX")
+mkdir -p "$T/tmp"
+export TMPDIR="$T/tmp"
+export
 trap 'rm -rf "$T"' EXIT INT TERM
 failed=0
 

@@ -13,8 +13,9 @@
 
 static const char *write_tmp(const char *text)
 {
-    static char path[64];
-    strcpy(path, "/tmp/nabla-conn-XXXXXX");
+    static char path[4096];
+    const char *dir = getenv("TMPDIR");
+    snprintf(path, sizeof path, "%s/nabla-conn-XXXXXX", dir && *dir ? dir : "/tmp");
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));

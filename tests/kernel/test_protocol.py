@@ -183,7 +183,8 @@ class ProtocolTests(unittest.TestCase):
     # ---- execute semantics --------------------------------------------------------------
 
     def test_stop_on_error_aborts_queued_cells(self):
-        ids = [self.kc.execute("undefined_name"), self.kc.execute("6*7"), self.kc.execute("1+2+3")]
+        # The failing cell runs a while, so the next two are surely queued when it fails.
+        ids = [self.kc.execute(CODE["slow_error"]), self.kc.execute("6*7"), self.kc.execute("1+2+3")]
         replies = [kutil.shell_reply(self.kc, i) for i in ids]
         self.assertEqual([r["content"]["status"] for r in replies], ["error", "aborted", "aborted"])
         for i in ids:
