@@ -5,12 +5,14 @@
 #      kernel objects of BUILD (with the sanitizers when BUILD was built with them), and the
 #      fuzz target fuzz_msg.c run over its seed corpus tests/kernel/corpus/;
 #   2. the kernel installed by `nabla-kernel --install --prefix` into a temporary JUPYTER_PATH
-#      (nothing outside the temp dir is touched), then, with /usr/bin/python3:
+#      under BUILD (nothing outside BUILD is touched), then, with /usr/bin/python3:
 #      test_jkt (jupyter_kernel_test), test_protocol and test_lifecycle (jupyter_client), and
 #      test_notebooks (every tests/notebooks/*.ipynb under nbclient).
 #
-# --fake tests the protocol layer alone: the kernel objects linked with tests/kernel/fake_lang.c
-# instead of the language (the notebooks, which need the real language, are skipped).
+# The Python suites run twice: first against the kernel objects linked with
+# tests/kernel/fake_lang.c instead of the language (the protocol layer alone, exact and
+# language-independent), then against BUILD/nabla-kernel with the real language (plus the
+# notebooks). --fake runs only the first.
 # NABLA_KERNEL=path overrides the kernel binary. Exit status 0 when everything passed.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -59,27 +61,35 @@ ${CC:-cc} -std=c11 -D_GNU_SOURCE -g -I. -DFUZZ_MAIN $SANFLAGS -o "$T/fuzz_msg" t
   "$B/obj/kernel/wire.o" -ljansson -lcrypto && "$T/fuzz_msg" tests/kernel/corpus/* || failed=1
 
 # ---- 2. the kernel through real Jupyter clients ---------------------------------------------
-if [ "$FAKE" = 1 ]; then
-  KERNEL=$(tests/kernel/build_fake.sh "$B") || exit 1
-  export NABLA_KERNEL_FAKE=1
-else
-  KERNEL=${NABLA_KERNEL:-$B/nabla-kernel}
-fi
-case "$KERNEL" in /*) ;; *) KERNEL="$ROOT/$KERNEL" ;; esac
-if [ ! -x "$KERNEL" ]; then
-  echo "tests/kernel: $KERNEL is not built"
-  exit 1
-fi
-"$KERNEL" --install --prefix "$T/prefix" >/dev/null || exit 1
-export JUPYTER_PATH="$T/prefix/share/jupyter" JUPYTER_RUNTIME_DIR="$T/runtime" \
-       JUPYTER_DATA_DIR="$T/data" JUPYTER_CONFIG_DIR="$T/config" IPYTHONDIR="$T/ipython" \
-       PYDEVD_DISABLE_FILE_VALIDATION=1 PYTHONDONTWRITEBYTECODE=1
+export JUPYTER_RUNTIME_DIR="$T/runtime" JUPYTER_DATA_DIR="$T/data" JUPYTER_CONFIG_DIR="$T/config" \
+       IPYTHONDIR="$T/ipython" PYDEVD_DISABLE_FILE_VALIDATION=1 PYTHONDONTWRITEBYTECODE=1
 # Sanitizer builds: leaks are checked by the unit tests; a kernel killed by the client at
 # shutdown must not fail on its exit report.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
-mods="test_jkt test_protocol test_lifecycle"
-[ "$FAKE" = 1 ] || mods="$mods test_notebooks"
-(cd tests/kernel && "$PY" -m unittest $mods) || failed=1
+
+suite() {   # suite NAME KERNEL FAKE MODULES...: install KERNEL as "nabla" and run the modules
+  name=$1 kernel=$2 fake=$3; shift 3
+  case "$kernel" in /*) ;; *) kernel="$ROOT/$kernel" ;; esac
+  if [ ! -x "$kernel" ]; then
+    echo "kernel tests ($name): $kernel is not built"
+    return 1
+  fi
+  rm -rf "$T/prefix"
+  "$kernel" --install --prefix "$T/prefix" >/dev/null || return 1
+  echo "== kernel tests ($name): $*"
+  (cd tests/kernel && JUPYTER_PATH="$T/prefix/share/jupyter" NABLA_KERNEL_FAKE=$fake "$PY" -m unittest "$@")
+}
+
+# The protocol layer alone, with tests/kernel/fake_lang.c standing in for the language: exact,
+# language-independent checks of every request (e.g. update_display_data throttling).
+if fake=$(tests/kernel/build_fake.sh "$B"); then
+  suite "protocol, fake language" "$fake" 1 test_jkt test_protocol test_lifecycle || failed=1
+else
+  failed=1
+fi
+if [ "$FAKE" = 0 ]; then
+  suite "nabla" "${NABLA_KERNEL:-$B/nabla-kernel}" 0 test_jkt test_protocol test_lifecycle test_notebooks || failed=1
+fi
 
 if [ "$failed" = 0 ]; then echo "kernel tests: all passed"; else echo "kernel tests: FAILED"; fi
 exit $failed
