@@ -1,0 +1,182 @@
+/*
+ * vm_format.c -- f-strings and the echo of a bare expression. Format specs follow Python's
+ * mini-language for what learners write: f"{loss:.4f}", f"{acc:.1%}", f"{n:5d}",
+ * f"{name:>10}", f"{x:e}", f"{x:,}".
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lang/vm.h"
+
+typedef struct spec {
+    char fill, align, sign, type;
+    int width, precision, comma, zero;
+} spec;
+
+static int parse_spec(const char *s, spec *sp)
+{
+    memset(sp, 0, sizeof *sp);
+    sp->fill = ' ';
+    sp->precision = -1;
+    if (s[0] && (s[1] == '<' || s[1] == '>' || s[1] == '^')) { sp->fill = s[0]; sp->align = s[1]; s += 2; }
+    else if (s[0] == '<' || s[0] == '>' || s[0] == '^') sp->align = *s++;
+    if (*s == '+' || *s == '-' || *s == ' ') sp->sign = *s++;
+    if (*s == '0') { sp->zero = 1; s++; }
+    while (*s >= '0' && *s <= '9') sp->width = sp->width * 10 + (*s++ - '0');
+    if (*s == ',') { sp->comma = 1; s++; }
+    if (*s == '.') {
+        s++;
+        sp->precision = 0;
+        while (*s >= '0' && *s <= '9') sp->precision = sp->precision * 10 + (*s++ - '0');
+    }
+    if (*s && strchr("fFeEgGd%s", *s)) sp->type = *s++;
+    return *s == '\0';
+}
+
+/* Inserts thousands separators into the integer part of a formatted number. */
+static void add_commas(char *num, size_t cap)
+{
+    char *start = num + (*num == '-' || *num == '+'), *end = start;
+    while (*end >= '0' && *end <= '9') end++;
+    size_t digits = (size_t)(end - start), commas = digits ? (digits - 1) / 3 : 0;
+    if (!commas || strlen(num) + commas + 1 > cap) return;
+    memmove(end + commas, end, strlen(end) + 1);
+    char *src = end - 1, *dst = end + commas - 1;
+    for (size_t k = 0; src >= start; k++) {
+        if (k && k % 3 == 0) *dst-- = ',';
+        *dst-- = *src--;
+    }
+}
+
+static lang_status format_number(lang_vm *vm, double d, const spec *sp, lang_buf *b)
+{
+    char num[400];
+    int prec = sp->precision < 0 ? 6 : sp->precision;
+    switch (sp->type) {
+    case 'f': case 'F': snprintf(num, sizeof num, "%.*f", prec, d); break;
+    case 'e': case 'E': snprintf(num, sizeof num, sp->type == 'e' ? "%.*e" : "%.*E", prec, d); break;
+    case 'g': case 'G': snprintf(num, sizeof num, sp->type == 'g' ? "%.*g" : "%.*G", prec ? prec : 1, d); break;
+    case '%': snprintf(num, sizeof num, "%.*f%%", prec, d * 100); break;
+    case 'd':
+        if (d != floor(d)) return lang_raise(vm, LANG_ERR_VALUE, "format 'd' needs a whole number, got %g", d);
+        snprintf(num, sizeof num, "%.0f", d);
+        break;
+    default:
+        if (sp->precision >= 0) snprintf(num, sizeof num, "%.*g", prec ? prec : 1, d);
+        else {
+            lang_buf t = {0};
+            lang_num_write(&t, d);
+            snprintf(num, sizeof num, "%s", t.data ? t.data : "");
+            lang_buf_free(&t);
+        }
+    }
+    if (sp->comma) add_commas(num, sizeof num);
+    if (sp->sign == '+' && d >= 0) lang_buf_add(b, "+", 1);
+    else if (sp->sign == ' ' && d >= 0) lang_buf_add(b, " ", 1);
+    lang_buf_add(b, num, strlen(num));
+    return LANG_OK;
+}
+
+/* Pads b's text to the spec's width (numbers align right by default, text left). */
+static void pad(const spec *sp, int is_number, lang_buf *text, lang_buf *out)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < text->len; i++)   /* count characters, not bytes */
+        if (((unsigned char)text->data[i] & 0xC0) != 0x80) len++;
+    size_t w = sp->width > 0 ? (size_t)sp->width : 0, fill = w > len ? w - len : 0;
+    char align = sp->align ? sp->align : (is_number ? '>' : '<');
+    char f = sp->zero && !sp->align ? '0' : sp->fill;
+    size_t left = align == '>' ? fill : align == '^' ? fill / 2 : 0;
+    if (f == '0' && is_number && text->len && (text->data[0] == '-' || text->data[0] == '+')) {
+        lang_buf_add(out, text->data, 1);   /* zero padding goes after the sign */
+        for (size_t i = 0; i < left; i++) lang_buf_add(out, "0", 1);
+        lang_buf_add(out, text->data + 1, text->len - 1);
+        return;
+    }
+    for (size_t i = 0; i < left; i++) lang_buf_add(out, &f, 1);
+    if (text->data) lang_buf_add(out, text->data, text->len);
+    for (size_t i = left; i < fill; i++) lang_buf_add(out, &f, 1);
+}
+
+lang_status lang_op_format(lang_vm *vm, lang_value v, lang_str *spec_str, int repr, lang_value *out)
+{
+    if (!spec_str || spec_str->len == 0) {
+        lang_str *s = lang_value_str(vm, v, repr);
+        if (!s) return LANG_ERR_MEMORY;
+        *out = lang_obj_val(s);
+        return LANG_OK;
+    }
+    spec sp;
+    if (!parse_spec(spec_str->chars, &sp))
+        return lang_raise(vm, LANG_ERR_VALUE, "invalid format spec '%s'", spec_str->chars);
+    lang_buf text = {0}, result = {0};
+    double d;
+    int is_number = !repr && (LANG_IS_NUM(v) || LANG_IS_BOOL(v) ||
+                              (LANG_IS_TENSOR(v) && LANG_AS_TENSOR(v)->size == 1));
+    lang_status st = LANG_OK;
+    if (is_number && sp.type != 's') {
+        st = lang_arg_num(vm, v, "a formatted value", &d);
+        if (st == LANG_OK) st = format_number(vm, d, &sp, &text);
+    } else if (sp.type && sp.type != 's') {
+        st = lang_raise(vm, LANG_ERR_VALUE, "format '%c' needs a number, got %s", sp.type, lang_type_name(v));
+    } else {
+        lang_value_write(&text, v, repr);
+        if (sp.precision >= 0 && text.len > (size_t)sp.precision) text.len = (size_t)sp.precision;
+    }
+    if (st == LANG_OK) pad(&sp, is_number, &text, &result);
+    lang_buf_free(&text);
+    if (st != LANG_OK || result.oom) {
+        lang_buf_free(&result);
+        return st != LANG_OK ? st : lang_raise(vm, LANG_ERR_MEMORY, "out of memory");
+    }
+    lang_str *s = lang_str_new(vm, result.data ? result.data : "", result.len);
+    lang_buf_free(&result);
+    if (!s) return LANG_ERR_MEMORY;
+    *out = lang_obj_val(s);
+    return LANG_OK;
+}
+
+lang_status lang_op_concat_strings(lang_vm *vm, lang_value *items, int n, lang_value *out)
+{
+    size_t total = 0;
+    for (int i = 0; i < n; i++) total += LANG_AS_STR(items[i])->len;
+    lang_str *s = lang_str_new(vm, "", 0);
+    if (!s) return LANG_ERR_MEMORY;
+    if (total) {
+        lang_decref(vm, lang_obj_val(s));
+        lang_buf b = {0};
+        for (int i = 0; i < n; i++) lang_buf_add(&b, LANG_AS_STR(items[i])->chars, LANG_AS_STR(items[i])->len);
+        if (b.oom) {
+            lang_buf_free(&b);
+            return lang_raise(vm, LANG_ERR_MEMORY, "out of memory joining strings");
+        }
+        s = lang_str_new(vm, b.data, b.len);
+        lang_buf_free(&b);
+        if (!s) return LANG_ERR_MEMORY;
+    }
+    *out = lang_obj_val(s);
+    return LANG_OK;
+}
+
+/* Reports the value of a bare expression (the REPL echo, Jupyter's execute_result). */
+lang_status lang_echo(lang_vm *vm, lang_value v)
+{
+    if (vm->capture) {
+        *vm->capture = lang_incref(v);
+        return LANG_OK;
+    }
+    if (LANG_IS_NONE(v) || !vm->host.result) return LANG_OK;
+    lang_buf b = {0};
+    lang_value_write(&b, v, 1);
+    if (b.oom) {
+        lang_buf_free(&b);
+        return lang_raise(vm, LANG_ERR_MEMORY, "out of memory");
+    }
+    char *html = lang_value_html(vm, v);
+    lang_mime_bundle bundle = { .text_plain = b.data ? b.data : "", .text_html = html };
+    vm->host.result(vm->host.ud, &bundle);
+    free(html);
+    lang_buf_free(&b);
+    return LANG_OK;
+}
