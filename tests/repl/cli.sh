@@ -63,7 +63,7 @@ printf 'if True:\n    print("open block at EOF")' >"$T/in"
 expect "piped: the end of input closes the last block" 0 "open block at EOF" "" -- "$NABLA"
 : >"$T/in"
 
-expect "warn() goes to stderr" 0 "" "careful" -- "$NABLA" -e 'warn("careful")'
+expect "warn() goes to stderr" 0 "" "warning: careful" -- "$NABLA" -e 'warn("careful")'
 
 echo "command-line tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
