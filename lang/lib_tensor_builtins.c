@@ -559,11 +559,12 @@ static lang_status minmax(lang_vm *vm, lang_value *a, lang_value *va, int nva, i
     eng_redop op = is_max ? ENG_RED_MAX : ENG_RED_MIN;
     if (nva == 0)
         return lang_raise(vm, LANG_ERR_TYPE, "%s expected at least 1 argument, got 0", fname);
-    if (LANG_IS_TENSOR(va[0]) || (nva == 1 && (given(a[0]) || given(a[1])))) {
+    /* a[0] is the "*args" slot itself; axis and keepdims are a[1] and a[2]. */
+    if (LANG_IS_TENSOR(va[0]) || (nva == 1 && (given(a[1]) || given(a[2])))) {
         if (nva > 3)
             return lang_raise(vm, LANG_ERR_TYPE, "%s of a tensor takes (x, axis, keepdims), got %d "
                               "arguments", fname, nva);
-        return reduce(vm, op, fname, va[0], nva > 1 ? va[1] : a[0], nva > 2 ? va[2] : a[1], out);
+        return reduce(vm, op, fname, va[0], nva > 1 ? va[1] : a[1], nva > 2 ? va[2] : a[2], out);
     }
     if (nva > 1) return py_extreme(vm, va, (size_t)nva, is_max, out);
     if (LANG_IS_TYPE(va[0], LANG_OBJ_RANGE))
