@@ -157,7 +157,7 @@ void kern_handle_execute(kern_server *srv, void *sock, kern_msg *req)
         json_object_set_new(reply, "execution_count", json_integer(srv->count));
         json_object_set_new(reply, "payload", ex.payload);
         json_object_set_new(reply, "user_expressions", json_object());
-        if (flag(c, "stop_on_error", 1) && !ex.silent) srv->abort_queued = 1;
+        if (flag(c, "stop_on_error", 1) && !ex.silent) kern_collect_queued(srv);
     }
     srv->exec = NULL;
     if (store && kern_history_add(&srv->history, ex.count, code, ex.output) != 0)
@@ -167,20 +167,41 @@ void kern_handle_execute(kern_server *srv, void *sock, kern_msg *req)
     kern_reply(srv, sock, req, "execute_reply", reply, json_pack("{s:s}", "started", started));
 }
 
-void kern_abort_queued(kern_server *srv)
+#define MAX_QUEUED 1024
+
+void kern_collect_queued(kern_server *srv)
 {
     kern_msg req;
-    while (kern_recv(srv, srv->shell, 1, &req)) {
-        if (strcmp(req.msg_type, "execute_request") == 0) {
-            kern_publish_status(srv, req.header, "busy");
-            kern_reply(srv, srv->shell, &req, "execute_reply",
-                       json_pack("{s:s,s:i,s:[],s:{}}", "status", "aborted", "execution_count",
-                                 srv->count, "payload", "user_expressions"),
-                       NULL);
-            kern_publish_status(srv, req.header, "idle");
-        } else {
-            kern_dispatch(srv, srv->shell, &req);
+    while (srv->n_queued < MAX_QUEUED && kern_recv(srv, srv->shell, 1, &req)) {
+        if (!srv->queued && !(srv->queued = malloc(MAX_QUEUED * sizeof *srv->queued))) {
+            kern_msg_free(&req);   /* out of memory: this one request is lost, not the kernel */
+            return;
         }
-        kern_msg_free(&req);
+        srv->queued[srv->n_queued++] = req;
     }
+}
+
+static void answer_aborted(kern_server *srv, kern_msg *req)
+{
+    kern_publish_status(srv, req->header, "busy");
+    kern_reply(srv, srv->shell, req, "execute_reply",
+               json_pack("{s:s,s:i,s:[],s:{}}", "status", "aborted", "execution_count",
+                         srv->count, "payload", "user_expressions"),
+               NULL);
+    kern_publish_status(srv, req->header, "idle");
+}
+
+void kern_answer_queued(kern_server *srv)
+{
+    /* Detach the list first: a dispatched request may fail and collect a new one. */
+    kern_msg *list = srv->queued;
+    size_t n = srv->n_queued;
+    srv->queued = NULL;
+    srv->n_queued = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(list[i].msg_type, "execute_request") == 0) answer_aborted(srv, &list[i]);
+        else kern_dispatch(srv, srv->shell, &list[i]);
+        kern_msg_free(&list[i]);
+    }
+    free(list);
 }

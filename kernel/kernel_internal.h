@@ -115,7 +115,8 @@ struct kern_server {
 
     double last_pump;                      /* last time poll() looked at the control socket */
     pid_t parent_pid;                      /* JPY_PARENT_PID, 0 if unset */
-    int abort_queued;                      /* a cell failed with stop_on_error */
+    kern_msg *queued;                      /* shell requests taken off the socket when a cell */
+    size_t n_queued;                       /* failed with stop_on_error (kern_collect_queued) */
     int stopping;                          /* shutdown requested (or SIGTERM): leave the loop */
     int restart;
 };
@@ -167,9 +168,13 @@ json_t *kern_bundle_json(const lang_mime_bundle *b);
 typedef void (*kern_handler)(kern_server *srv, void *sock, kern_msg *req);
 
 void kern_handle_execute(kern_server *srv, void *sock, kern_msg *req);
-/* After an error with stop_on_error: answers every execute_request already queued on shell with
- * status "aborted" (busy/reply/idle each) and dispatches other queued requests normally. */
-void kern_abort_queued(kern_server *srv);
+/* When a cell fails with stop_on_error: takes the requests already queued on shell off the
+ * socket, before the failure is replied (so a request sent after the client saw the error is
+ * never among them). */
+void kern_collect_queued(kern_server *srv);
+/* After the failed cell's idle: answers each collected execute_request with status "aborted"
+ * (busy/reply/idle) and dispatches the other collected requests normally. */
+void kern_answer_queued(kern_server *srv);
 
 /* Returns the handler for msg_type, or NULL (the request then only gets busy/idle). */
 kern_handler kern_handler_for(const char *msg_type);

@@ -222,10 +222,7 @@ void kern_dispatch(kern_server *srv, void *sock, kern_msg *req)
     else kern_log("no handler for %s (answered with busy/idle only)", req->msg_type);
     kern_publish_status(srv, req->header, "idle");
     /* After idle, so the failed cell is finished before the queued ones are answered. */
-    if (srv->abort_queued) {
-        srv->abort_queued = 0;
-        kern_abort_queued(srv);
-    }
+    if (srv->n_queued) kern_answer_queued(srv);
 }
 
 static void serve_one(kern_server *srv, void *sock)
@@ -400,6 +397,8 @@ void kern_server_free(kern_server *srv)
     if (srv->zctx) zmq_ctx_term(srv->zctx);   /* waits at most the 500 ms linger */
     if (srv->vm) lang_vm_free(srv->vm);
     kern_clear_updates(srv);
+    for (size_t i = 0; i < srv->n_queued; i++) kern_msg_free(&srv->queued[i]);
+    free(srv->queued);
     free(srv->out.buf);
     free(srv->err.buf);
     kern_history_free(&srv->history);

@@ -18,7 +18,8 @@ if FAKE:
         "long_loop": "spin()",
         "input": 'x = input("name? ")',
         "input_echo": "nabla\n",
-        "live": "live()",
+        "live": ["live()"],
+        "live_last": "step 200000",
         "slow_error": "pause()\nundefined_name",
     }
 else:
@@ -28,11 +29,18 @@ else:
         "long_loop": "i = 0\nwhile True:\n    i += 1",
         "input": 'name = input("name? ")\nprint(name)',
         "input_echo": "nabla\n",
-        "live": (
+        # Ways the language may update a display in place, tried in order (see test_protocol).
+        "live": [
             'd = display("step 0", display_id=True)\n'
             "for k in range(200000):\n"
-            '    d.update("step " + str(k + 1))'
-        ),
+            '    d.update("step " + str(k + 1))',
+            "x = tensor([[0, 0], [0, 1], [1, 0], [1, 1]])\n"
+            "y = tensor([[0], [1], [1], [0]])\n"
+            'model = Sequential([Dense(8, activation="tanh"), Dense(1, activation="sigmoid")])\n'
+            'model.compile(optimizer=Adam(0.05), loss="binary_crossentropy")\n'
+            "h = model.fit(x, y, epochs=3000, batch_size=4, verbose=0, live=True)",
+        ],
+        "live_last": None,
         "slow_error": "i = 0\nwhile i < 300000:\n    i += 1\nundefined_name",
     }
 

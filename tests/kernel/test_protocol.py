@@ -163,11 +163,17 @@ class ProtocolTests(unittest.TestCase):
     # ---- live display updates -----------------------------------------------------------
 
     def test_update_display_data_is_throttled(self):
-        t0 = time.monotonic()
-        reply, msgs = run(self.kc, CODE["live"], timeout=60)
-        elapsed = time.monotonic() - t0
-        self.assertEqual(reply["content"]["status"], "ok")
-        displays = of_type(msgs, "display_data")
+        for code in CODE["live"]:
+            t0 = time.monotonic()
+            reply, msgs = run(self.kc, code, timeout=120)
+            elapsed = time.monotonic() - t0
+            if reply["content"]["status"] == "ok":
+                break
+            self.assertIn(reply["content"]["ename"], ("NameError", "TypeError", "AttributeError"))
+        else:
+            self.skipTest("the language has no display-update API yet (the protocol suite with "
+                          "the fake language covers update_display_data)")
+        displays = [m for m in of_type(msgs, "display_data") if m["content"].get("transient")]
         self.assertEqual(len(displays), 1)
         display_id = displays[0]["content"]["transient"]["display_id"]
         self.assertTrue(display_id)
@@ -177,8 +183,26 @@ class ProtocolTests(unittest.TestCase):
             self.assertEqual(u["content"]["transient"]["display_id"], display_id)
             self.assertIn("text/plain", u["content"]["data"])
         self.assertLessEqual(len(updates), 12 * elapsed + 3, "IOPub flooded with updates")
-        # The last frame is always sent.
-        self.assertEqual(updates[-1]["content"]["data"]["text/plain"].strip("'\""), "step 200000")
+        if CODE["live_last"]:   # the last frame is always sent
+            self.assertEqual(updates[-1]["content"]["data"]["text/plain"].strip("'\""), CODE["live_last"])
+
+    def test_rich_display(self):
+        """HTML tables and pictures, once the language has models and plots."""
+        samples = [("model = Sequential([Dense(4), Dense(1)])\nmodel.build([None, 3])\ndisplay(model)", "text/html"),
+                   ("plot([1, 4, 9, 16])", "image/png")]
+        if kutil.FAKE:
+            samples = [('display_html("<b>x</b>")', "text/html")]
+        tried = 0
+        for code, mime in samples:
+            reply, msgs = run(self.kc, code)
+            if reply["content"]["status"] != "ok" and reply["content"]["ename"] in ("NameError", "AttributeError"):
+                continue
+            tried += 1
+            self.assertEqual(reply["content"]["status"], "ok", code)
+            data = [m["content"]["data"] for m in of_type(msgs, "display_data")]
+            self.assertTrue(any(mime in d and "text/plain" in d for d in data), (code, data))
+        if not tried:
+            self.skipTest("the language has no models or plots yet")
 
     # ---- execute semantics --------------------------------------------------------------
 
