@@ -53,6 +53,8 @@ int repl_eval_entry(repl_session *s, const char *text, const char *file, int ech
     repl_signal_clear();
     lang_status st = lang_eval(s->vm, text, file, echo ? LANG_EVAL_ECHO : 0, &err);
     repl_flush();
+    if (st == LANG_ERR_INTERRUPT && isatty(fileno(stderr)))
+        fputc('\n', stderr);   /* the terminal echoed "^C": start the report on its own line */
     if (st != LANG_OK) report_error(s, &err);
     repl_signal_clear();   /* a Ctrl-C that came too late to stop this entry stops nothing */
     return st;
