@@ -19,6 +19,8 @@ def code(src, expect=None, tags=None):
     return c
 
 def write(name, cells):
+    for i, c in enumerate(cells):
+        c.id = "%s-%d" % (name.split(".")[0], i)   # stable ids: regenerating changes nothing
     nb = new_notebook(cells=cells, metadata=KS)
     nbformat.validate(nb)
     nbformat.write(nb, os.path.join(os.path.dirname(os.path.abspath(__file__)), name))
