@@ -24,7 +24,6 @@ lang_vm *lang_vm_new(const lang_host *host)
     if (host) vm->host = *host;
     vm->gc_head.gc_next = vm->gc_head.gc_prev = &vm->gc_head;
     vm->gc_threshold = GC_THRESHOLD;
-    vm->poll_countdown = 1 << 14;
     eng_rng_seed(&vm->rng, 0x6e61626c61ull);   /* "nabla": runs repeat unless seeded */
     if (lang_lib_core_open(vm) != LANG_OK || lang_lib_tensor_open(vm) != LANG_OK) {
         lang_vm_free(vm);
@@ -54,7 +53,6 @@ void lang_vm_free(lang_vm *vm)
     for (size_t i = 0; i < vm->globals.len; i++) free(vm->globals.names[i]);
     free(vm->globals.values);
     free(vm->globals.names);
-    free(vm->globals.is_builtin);
     free(vm->globals.index);
     free(vm->stack);
     free(vm);

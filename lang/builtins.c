@@ -69,9 +69,16 @@ lang_status lang_set_global(lang_vm *vm, const char *name, lang_value v)
     }
     lang_value old = vm->globals.values[g];
     vm->globals.values[g] = v;
-    vm->globals.is_builtin[g] = 0;
     lang_decref(vm, old);
     return LANG_OK;
+}
+
+/* Does global g still hold the builtin registered under its own name? */
+int lang_global_is_builtin(const lang_vm *vm, size_t g)
+{
+    lang_value v = vm->globals.values[g];
+    return LANG_IS_TYPE(v, LANG_OBJ_BUILTIN) &&
+           strcmp(((lang_builtin *)v.as.obj)->def->name, vm->globals.names[g]) == 0;
 }
 
 lang_status lang_register(lang_vm *vm, const lang_builtin_def *defs)
@@ -81,7 +88,6 @@ lang_status lang_register(lang_vm *vm, const lang_builtin_def *defs)
         if (!b) return LANG_ERR_MEMORY;
         lang_status st = lang_set_global(vm, d->name, lang_obj_val(b));
         if (st != LANG_OK) return st;
-        vm->globals.is_builtin[lang_global_find(vm, d->name)] = 1;
     }
     return LANG_OK;
 }

@@ -55,6 +55,13 @@ typedef enum lang_opcode {
     LANG_OP_UNPACK,         /* u8 n: sequence -> n values (first on top) */
     LANG_OP_GET_ITER,       /* iterable -> iterable state */
     LANG_OP_FOR_ITER,       /* u16 exit offset: push next item or pop both and jump */
+    LANG_OP_FOR_LOOP,       /* u16 back offset: push next item and jump back, or pop both */
+    LANG_OP_FOR_LOOP_LOCAL, /* u8 slot, u16 back: like FOR_LOOP, storing the item in a local */
+    LANG_OP_FOR_LOOP_GLOBAL,/* u16 global, u16 back: the same for a global */
+    LANG_OP_INPLACE_LOCAL,  /* u8 slot, u8 binary opcode: local op= popped value */
+    LANG_OP_INPLACE_GLOBAL, /* u16 global, u8 binary opcode */
+    LANG_OP_INPLACE_LL,     /* u8 slot, u8 source slot, u8 opcode: local op= local */
+    LANG_OP_INPLACE_GG,     /* u16 global, u16 source global, u8 opcode: global op= global */
     LANG_OP_CALL,           /* u8 argc */
     LANG_OP_CALL_KW,        /* u8 argc (incl. keywords), u16 k: tuple of keyword names */
     LANG_OP_CALL_METHOD,    /* u16 k name, u8 argc: receiver args -> result */

@@ -22,6 +22,8 @@ typedef struct loop {
     int is_for;                /* a for loop keeps 2 iteration values on the stack */
     size_t breaks[64];
     int nbreaks;
+    size_t continues[64];      /* for loops: forward jumps to the FOR_LOOP test */
+    int ncontinues;
     int depth;                 /* stack depth at the loop's start */
 } loop;
 
@@ -520,7 +522,27 @@ static void augassign(compiler *c, lang_node *s)
 {
     lang_node *t = s->a;
     lang_opcode op = binop_code(s->op);
-    if (t->kind == LANG_N_NAME) {
+    int index;
+    name_kind kind = t->kind == LANG_N_NAME ? resolve(c, t, &index) : NAME_FREE;
+    int src_index;
+    name_kind src = s->b->kind == LANG_N_NAME ? resolve(c, s->b, &src_index) : NAME_FREE;
+    if ((kind == NAME_LOCAL || kind == NAME_GLOBAL) && src == kind) {   /* s += x, both names */
+        set_pos(c, s);
+        if (kind == NAME_LOCAL) {
+            emit_op_u8(c, LANG_OP_INPLACE_LL, 0, index);
+            emit_byte(c, (uint8_t)src_index);
+        } else {
+            emit_op_u16(c, LANG_OP_INPLACE_GG, 0, (unsigned)index);
+            emit_u16(c, (unsigned)src_index);
+        }
+        emit_byte(c, (uint8_t)op);
+    } else if (kind == NAME_LOCAL || kind == NAME_GLOBAL) {   /* one instruction: s += <expr> */
+        expr(c, s->b);
+        set_pos(c, s);
+        if (kind == NAME_LOCAL) emit_op_u8(c, LANG_OP_INPLACE_LOCAL, -1, index);
+        else emit_op_u16(c, LANG_OP_INPLACE_GLOBAL, -1, (unsigned)index);
+        emit_byte(c, (uint8_t)op);
+    } else if (t->kind == LANG_N_NAME) {
         load_name(c, t);
         expr(c, s->b);
         set_pos(c, s);
@@ -615,20 +637,42 @@ static void while_stmt(compiler *c, lang_node *s)
     end_loop(c, &l);
 }
 
+/* for x in xs: body   compiles to
+ *         GET_ITER            xs -> xs position
+ *         JUMP test
+ *   body: <store x> <body>
+ *   test: FOR_LOOP body       pushes the next item and jumps back, or pops the state
+ * so each iteration costs one dispatch for the loop itself. */
 static void for_stmt(compiler *c, lang_node *s)
 {
     expr(c, s->b);
     set_pos(c, s->b);
     emit_op(c, LANG_OP_GET_ITER, 1);           /* iterable position */
-    loop l = { .outer = c->loops, .start = c->proto->chunk.len, .is_for = 1, .depth = c->depth };
+    size_t to_test = emit_jump(c, LANG_OP_JUMP, 0);
+    loop l = { .outer = c->loops, .is_for = 1, .depth = c->depth };
     c->loops = &l;
-    size_t exit = emit_jump(c, LANG_OP_FOR_ITER, 1);
-    store(c, s->a);
+    size_t body = c->proto->chunk.len;
+    /* a plain variable as the target: FOR_LOOP stores the item into it directly */
+    int index;
+    name_kind kind = s->a->kind == LANG_N_NAME ? resolve(c, s->a, &index) : NAME_FREE;
+    if (kind != NAME_LOCAL && kind != NAME_GLOBAL) {
+        c->depth++;                             /* the item FOR_LOOP pushed */
+        store(c, s->a);
+    }
     block(c, s->list, s->n);
+    patch_jump(c, to_test);
+    for (int i = 0; i < l.ncontinues; i++) patch_jump(c, l.continues[i]);
     set_pos(c, s);
-    emit_loop(c, l.start);
-    patch_jump(c, exit);
-    c->depth -= 2;                              /* FOR_ITER popped the iteration state */
+    if (kind == NAME_LOCAL) {
+        emit_op_u8(c, LANG_OP_FOR_LOOP_LOCAL, -2, index);
+    } else if (kind == NAME_GLOBAL) {
+        emit_op_u16(c, LANG_OP_FOR_LOOP_GLOBAL, -2, (unsigned)index);
+    } else {
+        emit_op(c, LANG_OP_FOR_LOOP, -2);       /* falls through with the state popped */
+    }
+    size_t dist = c->proto->chunk.len + 2 - body;
+    if (dist > 65535) fail_node(c, LANG_ERR_SYNTAX, s, "this loop body is too large: split it");
+    emit_u16(c, (unsigned)dist);
     end_loop(c, &l);
 }
 
@@ -640,7 +684,12 @@ static void break_continue(compiler *c, lang_node *s)
     int saved = c->depth;
     set_pos(c, s);
     if (s->kind == LANG_N_CONTINUE) {
-        emit_loop(c, l->start);
+        if (!l->is_for) {
+            emit_loop(c, l->start);
+            return;
+        }
+        if (l->ncontinues == 64) fail_node(c, LANG_ERR_SYNTAX, s, "too many 'continue's in one loop");
+        l->continues[l->ncontinues++] = emit_jump(c, LANG_OP_JUMP, 0);
         return;
     }
     if (l->is_for) {   /* drop the iteration state */

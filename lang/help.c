@@ -80,7 +80,7 @@ char *lang_help_overview(lang_vm *vm)
                   "Type help(name) for any of these, e.g. help(zeros).\n\nbuiltins:\n", LANG_VERSION);
     int col = 0;
     for (size_t i = 0; i < vm->globals.len; i++) {
-        if (!vm->globals.is_builtin[i]) continue;
+        if (!lang_global_is_builtin(vm, i)) continue;
         const char *name = vm->globals.names[i];
         size_t n = strlen(name);
         if (col + (int)n + 1 > 78) {
@@ -140,7 +140,7 @@ static int quiet_eval(lang_vm *vm, const char *code, size_t start, size_t end, l
             memcpy(name, code + s, n);
             name[n] = '\0';
             int g = strchr(name, '.') ? -1 : lang_global_find(vm, name);
-            if (g < 0 || !vm->globals.is_builtin[g]) return 0;   /* no user code, no methods */
+            if (g < 0 || !lang_global_is_builtin(vm, (size_t)g)) return 0;   /* no user code, no methods */
             if (strcmp(name, "print") == 0 || strcmp(name, "input") == 0 || strcmp(name, "help") == 0 ||
                 strcmp(name, "display") == 0 || strcmp(name, "warn") == 0 || strcmp(name, "seed") == 0)
                 return 0;

@@ -356,6 +356,7 @@ static lang_node *number_literal(parser *p)
 /* comp_for: 'for' targets 'in' or_expr ('if' or_expr)* ... */
 static lang_node *target_list(parser *p);
 static lang_node *or_expr(parser *p);
+static lang_node *primary(parser *p);
 
 static void comprehension(parser *p, lang_node *comp)
 {
@@ -810,17 +811,18 @@ static lang_node *expr_list(parser *p)
     return t;
 }
 
-/* target_list for 'for' and comprehensions: a primary or a comma list of them. */
+/* target_list for 'for' and comprehensions: a primary or a comma list of them (not a full
+ * expression: `for i in xs` must not read `i in xs` as a comparison). */
 static lang_node *target_list(parser *p)
 {
-    lang_node *first = or_expr(p);
+    lang_node *first = primary(p);
     if (!check(p, LANG_TOK_COMMA)) return first;
     lang_node *t = node_at(p, LANG_N_TUPLE, p->cur);
     t->line = first->line;
     t->col = first->col;
     nodevec items = {0};
     vec_push(p, &items, first);
-    while (match(p, LANG_TOK_COMMA) && !check(p, LANG_TOK_IN)) vec_push(p, &items, or_expr(p));
+    while (match(p, LANG_TOK_COMMA) && !check(p, LANG_TOK_IN)) vec_push(p, &items, primary(p));
     t->list = items.items;
     t->n = items.n;
     return t;

@@ -249,7 +249,8 @@ static lang_status execute(lang_vm *vm, int entry, lang_value *result)
         L(NEG), L(POS), L(INVERT), L(NOT), L(EQ), L(NE), L(LT), L(LE), L(GT), L(GE),
         L(IN), L(NOT_IN), L(IS), L(IS_NOT), L(INPLACE), L(JUMP), L(LOOP), L(JUMP_IF_FALSE),
         L(JUMP_IF_TRUE), L(AND), L(OR), L(BUILD_LIST), L(BUILD_TUPLE), L(BUILD_DICT),
-        L(LIST_APPEND), L(DICT_SET), L(UNPACK), L(GET_ITER), L(FOR_ITER), L(CALL), L(CALL_KW),
+        L(LIST_APPEND), L(DICT_SET), L(UNPACK), L(GET_ITER), L(FOR_ITER), L(FOR_LOOP), L(FOR_LOOP_LOCAL), L(FOR_LOOP_GLOBAL),
+        L(INPLACE_LOCAL), L(INPLACE_GLOBAL), L(INPLACE_LL), L(INPLACE_GG), L(CALL), L(CALL_KW),
         L(CALL_METHOD), L(CALL_METHOD_KW), L(CLOSURE), L(RETURN), L(ECHO), L(FORMAT),
         L(BUILD_STRING), L(ASSERT),
 #undef L
@@ -261,6 +262,7 @@ static lang_status execute(lang_vm *vm, int entry, lang_value *result)
     lang_status st = LANG_OK;
     lang_value v;
     int entered;
+    uint32_t ticks = 0;   /* backward jumps; every 16384th asks the host to poll */
 
 #define DISPATCH() do { op_ip = ip; goto *dispatch[*ip++]; } while (0)
 #define CHECK(expr) do { if ((st = (expr)) != LANG_OK) goto error; } while (0)
@@ -307,7 +309,6 @@ op_SET_GLOBAL: {
     unsigned g = READ_U16();
     v = vm->globals.values[g];
     vm->globals.values[g] = POP();
-    vm->globals.is_builtin[g] = 0;
     lang_decref(vm, v);
     DISPATCH();
 }
@@ -518,6 +519,11 @@ op_IS_NOT: {
 op_INPLACE: {
     lang_opcode op = (lang_opcode)READ_U8();
     double r;
+    if (op == LANG_OP_ADD && LANG_IS_NUM(sp[-2]) && LANG_IS_NUM(sp[-1])) {   /* s += x */
+        sp[-2].as.num += sp[-1].as.num;
+        sp--;
+        DISPATCH();
+    }
     if (LANG_IS_NUM(sp[-2]) && LANG_IS_NUM(sp[-1]) &&
         num_arith(op, sp[-2].as.num, sp[-1].as.num, &r)) {
         sp[-2].as.num = r;
@@ -537,8 +543,7 @@ op_JUMP: { unsigned d = READ_U16(); ip += d; DISPATCH(); }
 op_LOOP: {
     unsigned d = READ_U16();
     ip -= d;
-    if (lang_interrupted || --vm->poll_countdown <= 0) {
-        vm->poll_countdown = 1 << 14;
+    if (lang_interrupted || (++ticks & 0x3fff) == 0) {
         SAVE();
         CHECK(lang_vm_check_interrupt(vm));
     }
@@ -651,11 +656,130 @@ op_FOR_ITER: {
     DISPATCH();
 }
 
+/* The end of a for loop: the next item of sp[-2] (position sp[-1]) goes to STORE(item) and
+ * the loop jumps back; when there is none the iteration state is popped. */
+#define FOR_LOOP_BODY(STORE)                                                          \
+    if (LANG_IS_TYPE(sp[-2], LANG_OBJ_RANGE) && !lang_interrupted && (++ticks & 0x3fff)) { \
+        lang_range *r = (lang_range *)sp[-2].as.obj;                                  \
+        double cur = sp[-1].as.num;                                                   \
+        if (r->step > 0 ? cur < r->stop : cur > r->stop) {                            \
+            sp[-1].as.num = cur + r->step;                                            \
+            STORE(lang_num(cur));                                                     \
+            ip -= d;                                                                  \
+            DISPATCH();                                                               \
+        }                                                                             \
+    }                                                                                 \
+    lang_value it = sp[-2];                                                           \
+    if (lang_interrupted || (ticks & 0x3fff) == 0) {                                \
+        SAVE();                                                                       \
+        CHECK(lang_vm_check_interrupt(vm));                                           \
+    }                                                                                 \
+    if (LANG_IS_TYPE(it, LANG_OBJ_RANGE)) {                                           \
+        lang_range *r = (lang_range *)it.as.obj;                                      \
+        double cur = sp[-1].as.num;                                                   \
+        if (r->step > 0 ? cur < r->stop : cur > r->stop) {                            \
+            sp[-1].as.num = cur + r->step;                                            \
+            STORE(lang_num(cur));                                                     \
+            ip -= d;                                                                  \
+            DISPATCH();                                                               \
+        }                                                                             \
+    } else {                                                                          \
+        SAVE();                                                                       \
+        int more = lang_op_next(vm, it, &sp[-1].as.num, &v, &st);                     \
+        if (st != LANG_OK) goto error;                                                \
+        if (more) {                                                                   \
+            STORE(v);                                                                 \
+            ip -= d;                                                                  \
+            DISPATCH();                                                               \
+        }                                                                             \
+    }                                                                                 \
+    lang_decref(vm, it);                                                              \
+    sp -= 2;                                                                          \
+    DISPATCH();
+
+op_FOR_LOOP: {
+    unsigned d = READ_U16();
+#define STORE_PUSH(x) PUSH(x)
+    FOR_LOOP_BODY(STORE_PUSH)
+}
+op_FOR_LOOP_LOCAL: {
+    lang_value *slot = &base[READ_U8()];
+    unsigned d = READ_U16();
+#define STORE_SLOT(x) do { lang_value old_ = *slot; *slot = (x); \
+                           if (old_.tag == LANG_VAL_OBJ) lang_decref(vm, old_); } while (0)
+    FOR_LOOP_BODY(STORE_SLOT)
+}
+op_FOR_LOOP_GLOBAL: {
+    unsigned g = READ_U16();
+    unsigned d = READ_U16();
+    lang_value *slot = &vm->globals.values[g];
+    FOR_LOOP_BODY(STORE_SLOT)
+#undef STORE_SLOT
+#undef STORE_PUSH
+}
+/* s op= x on a local or global slot: the number += is done in place. */
+#define INPLACE_SLOT(slot, name, is_local)                                            \
+    lang_opcode op = (lang_opcode)READ_U8();                                          \
+    if (op == LANG_OP_ADD && LANG_IS_NUM(*slot) && LANG_IS_NUM(sp[-1])) {             \
+        slot->as.num += sp[-1].as.num;                                                \
+        sp--;                                                                         \
+        DISPATCH();                                                                   \
+    }                                                                                 \
+    if (LANG_IS_UNDEF(*slot)) { st = name_error(vm, name, is_local); goto error; }    \
+    SAVE();                                                                           \
+    CHECK(lang_op_inplace(vm, op, *slot, sp[-1], &v));                                \
+    lang_decref(vm, sp[-1]);                                                          \
+    sp--;                                                                             \
+    lang_value old = *slot;                                                           \
+    *slot = v;                                                                        \
+    lang_decref(vm, old);                                                             \
+    DISPATCH();
+
+op_INPLACE_LOCAL: {
+    int i = READ_U8();
+    lang_value *slot = &base[i];
+    INPLACE_SLOT(slot, lang_local_name(fr->fn->proto, i), 1)
+}
+op_INPLACE_GLOBAL: {
+    unsigned g = READ_U16();
+    lang_value *slot = &vm->globals.values[g];
+    INPLACE_SLOT(slot, vm->globals.names[g], 0)
+}
+op_INPLACE_LL: {
+    int i = READ_U8(), j = READ_U8();
+    lang_value *slot = &base[i];
+    if (ip[0] == LANG_OP_ADD && LANG_IS_NUM(*slot) && LANG_IS_NUM(base[j])) {
+        slot->as.num += base[j].as.num;
+        ip++;
+        DISPATCH();
+    }
+    if (LANG_IS_UNDEF(base[j])) { st = name_error(vm, lang_local_name(fr->fn->proto, j), 1); goto error; }
+    PUSH(lang_incref(base[j]));
+    INPLACE_SLOT(slot, lang_local_name(fr->fn->proto, i), 1)
+}
+op_INPLACE_GG: {
+    unsigned g = READ_U16(), h = READ_U16();
+    lang_value *slot = &vm->globals.values[g];
+    if (ip[0] == LANG_OP_ADD && LANG_IS_NUM(*slot) && LANG_IS_NUM(vm->globals.values[h])) {
+        slot->as.num += vm->globals.values[h].as.num;
+        ip++;
+        DISPATCH();
+    }
+    v = vm->globals.values[h];
+    if (LANG_IS_UNDEF(v)) { st = name_error(vm, vm->globals.names[h], 0); goto error; }
+    PUSH(lang_incref(v));
+    INPLACE_SLOT(slot, vm->globals.names[g], 0)
+}
+#undef INPLACE_SLOT
+
 op_CALL: {
     int argc = READ_U8();
     SAVE();
     if (lang_interrupted) CHECK(lang_vm_check_interrupt(vm));
-    CHECK(call_value(vm, sp - argc - 1, argc, NULL, &sp, &entered));
+    lang_value *nsp = sp;   /* a copy: taking &sp would keep sp out of a register */
+    st = call_value(vm, sp - argc - 1, argc, NULL, &nsp, &entered);
+    sp = nsp;
+    if (st != LANG_OK) goto error;
     if (entered) LOAD_FRAME();
     DISPATCH();
 }
@@ -663,7 +787,10 @@ op_CALL_KW: {
     int argc = READ_U8();
     lang_tuple *kw = LANG_AS_TUPLE(consts[READ_U16()]);
     SAVE();
-    CHECK(call_value(vm, sp - argc - 1, argc, kw, &sp, &entered));
+    lang_value *nsp = sp;
+    st = call_value(vm, sp - argc - 1, argc, kw, &nsp, &entered);
+    sp = nsp;
+    if (st != LANG_OK) goto error;
     if (entered) LOAD_FRAME();
     DISPATCH();
 }
@@ -673,14 +800,19 @@ op_CALL_METHOD_KW: {
     int argc = READ_U8();
     lang_tuple *kw = *op_ip == LANG_OP_CALL_METHOD_KW ? LANG_AS_TUPLE(consts[READ_U16()]) : NULL;
     SAVE();
-    CHECK(call_method(vm, name, argc, kw, &sp, &entered));
+    lang_value *nsp = sp;
+    st = call_method(vm, name, argc, kw, &nsp, &entered);
+    sp = nsp;
+    if (st != LANG_OK) goto error;
     if (entered) LOAD_FRAME();
     DISPATCH();
 }
 op_CLOSURE: {
     lang_proto *p = (lang_proto *)consts[READ_U16()].as.obj;
     int ndefaults = READ_U8();
-    CHECK(make_closure(vm, p, ndefaults, sp - ndefaults, &ip, fr, &v));
+    const uint8_t *nip = ip;
+    CHECK(make_closure(vm, p, ndefaults, sp - ndefaults, &nip, fr, &v));
+    ip = nip;
     sp -= ndefaults;
     PUSH(v);
     DISPATCH();

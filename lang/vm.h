@@ -21,7 +21,6 @@ typedef struct lang_frame {
 typedef struct lang_globals {
     lang_value *values;
     char **names;                /* malloc'd */
-    uint8_t *is_builtin;         /* 1 while the slot still holds the registered builtin */
     size_t len, cap;
     int32_t *index;              /* open addressing over names; -1 empty */
     size_t index_cap;
@@ -44,7 +43,6 @@ struct lang_vm {
     eng_rng rng;
     lang_error *err;             /* the error being raised (owned by lang_eval's caller) */
     int raised_pos;              /* the error being raised has its position already */
-    int poll_countdown;
     const char *cur_source;      /* source of the running eval, for error lines */
     const char *cur_file;
     lang_error scratch_err;      /* used when no caller error is set */
@@ -64,6 +62,7 @@ lang_status lang_vm_check_interrupt(lang_vm *vm);
 /* globals (vm_globals.c) */
 int lang_global_slot(lang_vm *vm, const char *name, size_t len);   /* creates; -1 on OOM */
 int lang_global_find(const lang_vm *vm, const char *name);          /* -1 when absent */
+int lang_global_is_builtin(const lang_vm *vm, size_t g);
 
 /* operators (vm_ops.c): slow paths for everything that is not number op number */
 lang_status lang_op_binary(lang_vm *vm, lang_opcode op, lang_value a, lang_value b,

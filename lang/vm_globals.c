@@ -27,9 +27,6 @@ static int grow(lang_globals *g)
     char **names = realloc(g->names, cap * sizeof *names);
     if (!names) return 0;
     g->names = names;
-    uint8_t *b = realloc(g->is_builtin, cap);
-    if (!b) return 0;
-    g->is_builtin = b;
     int32_t *index = malloc(cap * 2 * sizeof *index);
     if (!index) return 0;
     free(g->index);
@@ -62,7 +59,6 @@ int lang_global_slot(lang_vm *vm, const char *name, size_t len)
     size_t i = g->len++;
     g->names[i] = copy;
     g->values[i] = lang_undef();
-    g->is_builtin[i] = 0;
     g->index[find_pos(g, copy, len)] = (int32_t)i;
     return (int)i;
 }
