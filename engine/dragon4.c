@@ -175,10 +175,51 @@ static int round_up(char *digits, int n, int *exp10)
     return n;
 }
 
+/* Scales value and margins by a power of ten so that value/scale is in [1, 10) -- or lower when
+ * a fractional cutoff starts printing before the first significant digit. Returns the decimal
+ * exponent of the first digit plus one. */
+static int d4_scale(d4_state *s, int total_length, int cutoff_max)
+{
+    /* floor(log10 v) + 1 estimated from the binary exponent; may be one too small */
+    int dexp = (int)ceil((double)(s->mantissa_bit + s->exponent) * 0.30102999566398119521 - 0.69);
+    if (cutoff_max >= 0 && !total_length && dexp <= -cutoff_max)
+        dexp = -cutoff_max + 1;
+    if (dexp > 0) {
+        for (int i = 0; i < dexp; i++)
+            big_mul_small(&s->scale, 10);
+    } else {
+        for (int i = 0; i < -dexp; i++)
+            d4_times10(s);
+    }
+    if (big_cmp(&s->value, &s->scale) >= 0)
+        dexp++;
+    else
+        d4_times10(s);
+    return dexp;
+}
+
+/* Decimal exponents of the last digit allowed (cutoff_max) and of the last digit required
+ * (cutoff_min), counted from the first digit or from the decimal point. */
+static void d4_cutoffs(int dexp, int total_length, int cutoff_max, int cutoff_min, int *cut_max,
+                       int *cut_min)
+{
+    *cut_max = dexp - 40;                          /* 40: more digits than a float32 has */
+    *cut_min = dexp;
+    if (cutoff_max >= 0) {
+        int want = total_length ? dexp - cutoff_max : -cutoff_max;
+        *cut_max = want > *cut_max ? want : *cut_max;
+    }
+    if (cutoff_min >= 0) {
+        int want = total_length ? dexp - cutoff_min : -cutoff_min;
+        *cut_min = want < *cut_min ? want : *cut_min;
+    }
+}
+
 int eng_dragon4_f32(float x, int total_length, int cutoff_max, int cutoff_min, char *digits,
                     int *exp10)
 {
     d4_state s;
+    int cut_max, cut_min, n = 0, digit, low, high;
     x = fabsf(x);
     if (x == 0.0f) {
         digits[0] = '0';
@@ -186,40 +227,17 @@ int eng_dragon4_f32(float x, int total_length, int cutoff_max, int cutoff_min, c
         return 1;
     }
     d4_setup(x, &s);
-    /* Estimate floor(log10 v) + 1; it may be one too small, fixed just below. */
-    int dexp = (int)ceil((double)(s.mantissa_bit + s.exponent) * 0.30102999566398119521 - 0.69);
-    if (cutoff_max >= 0 && !total_length && dexp <= -cutoff_max)
-        dexp = -cutoff_max + 1;
-    if (dexp > 0) {
-        for (int i = 0; i < dexp; i++)
-            big_mul_small(&s.scale, 10);
-    } else {
-        for (int i = 0; i < -dexp; i++)
-            d4_times10(&s);
-    }
-    if (big_cmp(&s.value, &s.scale) >= 0)
-        dexp++;
-    else
-        d4_times10(&s);
-    int cut_max = dexp - 40, cut_min = dexp;        /* 40: more digits than float32 has */
-    if (cutoff_max >= 0) {
-        int want = total_length ? dexp - cutoff_max : -cutoff_max;
-        cut_max = want > cut_max ? want : cut_max;
-    }
-    if (cutoff_min >= 0) {
-        int want = total_length ? dexp - cutoff_min : -cutoff_min;
-        cut_min = want < cut_min ? want : cut_min;
-    }
+    int dexp = d4_scale(&s, total_length, cutoff_max);
+    d4_cutoffs(dexp, total_length, cutoff_max, cutoff_min, &cut_max, &cut_min);
     *exp10 = dexp - 1;
-    int n = 0, digit, low, high;
     for (;;) {
         dexp--;
         digit = big_divmod_digit(&s.value, &s.scale);
         big hi;
         big_add(&hi, &s.value, &s.margin_hi);
         int c1 = big_cmp(&s.value, &s.margin_lo), c2 = big_cmp(&hi, &s.scale);
-        low = s.even ? c1 <= 0 : c1 < 0;
-        high = s.even ? c2 >= 0 : c2 > 0;
+        low = s.even ? c1 <= 0 : c1 < 0;           /* rounding down still reads back as v */
+        high = s.even ? c2 >= 0 : c2 > 0;          /* rounding up does */
         if (((low | high) && dexp <= cut_min) || dexp == cut_max)
             break;
         digits[n++] = (char)('0' + digit);
@@ -236,5 +254,5 @@ int eng_dragon4_f32(float x, int total_length, int cutoff_max, int cutoff_min, c
         digits[n++] = (char)('0' + digit + !round_down);
         return n;
     }
-    return round_up(digits, n, exp10) ;
+    return round_up(digits, n, exp10);
 }

@@ -120,42 +120,43 @@ typedef struct float_format {
     int exp_size;               /* scientific: exponent digits */
 } float_format;
 
-/* numpy FloatingFormat.fillFormat over the values that will be shown. */
-static void fill_format(float_format *f, const float *v, int64_t n)
+/* NumPy's choice of scientific notation: nonzero finite magnitudes reaching 1e8, going below
+ * 1e-4, or spanning more than 1e3 (the thresholds compare in double, the ratio is a float32
+ * division, exactly as arrayprint does it). */
+static int wants_scientific(const float *v, int64_t n)
 {
     float mx = 0.0f, mn = INFINITY;
-    int64_t nfinite = 0, nnonzero = 0;
-    int neginf = 0;
-    memset(f, 0, sizeof *f);
     for (int64_t i = 0; i < n; i++) {
-        if (isinf(v[i]) && v[i] < 0)
-            neginf = 1;
-        if (!isfinite(v[i]))
-            continue;
-        nfinite++;
         float a = fabsf(v[i]);
-        if (a != 0.0f) {
-            nnonzero++;
+        if (isfinite(a) && a != 0.0f) {
             mx = a > mx ? a : mx;
             mn = a < mn ? a : mn;
         }
     }
-    /* As NumPy: the thresholds compare in double, the ratio is a float32 division. */
-    if (nnonzero && ((double)mx >= 1e8 || (double)mn < 0.0001 || (float)(mx / mn) > 1000.0f))
-        f->exp_format = 1;
+    return mx != 0.0f && ((double)mx >= 1e8 || (double)mn < 0.0001 || (float)(mx / mn) > 1000.0f);
+}
+
+/* numpy FloatingFormat.fillFormat over the values that will be shown: every finite value is
+ * printed once (shortest digits) to find the widest int part and fraction. */
+static void fill_format(float_format *f, const float *v, int64_t n)
+{
     char ip[128], fp[128];
+    int64_t nfinite = 0;
+    int neginf = 0;
+    memset(f, 0, sizeof *f);
+    f->exp_format = wants_scientific(v, n);
     for (int64_t i = 0; i < n; i++) {
+        neginf |= isinf(v[i]) && v[i] < 0;
         if (!isfinite(v[i]))
             continue;
-        int il, fl;
+        nfinite++;
         if (f->exp_format) {
             int el = abs(scientific_parts(v[i], FMT_PRECISION, -1, ip, fp)) >= 100 ? 3 : 2;
             f->exp_size = el > f->exp_size ? el : f->exp_size;
         } else {
             positional_parts(v[i], -1, ip, fp);
         }
-        il = (int)strlen(ip);
-        fl = (int)strlen(fp);
+        int il = (int)strlen(ip), fl = (int)strlen(fp);
         f->pad_left = il > f->pad_left ? il : f->pad_left;
         if (f->exp_format)
             f->precision = fl > f->precision ? fl : f->precision;
@@ -164,13 +165,9 @@ static void fill_format(float_format *f, const float *v, int64_t n)
     }
     if (f->exp_format && nfinite)
         f->pad_right = f->exp_size + 2 + f->precision;
-    if (nfinite != n) {                               /* room for "nan" / "inf" / "-inf" */
-        int offset = f->pad_right + 1;
-        int need = 3 + neginf - offset;
-        if (3 - offset > f->pad_left)
-            f->pad_left = 3 - offset;
-        if (need > f->pad_left)
-            f->pad_left = need;
+    if (nfinite != n) {                               /* room for "nan", "inf", "-inf" */
+        int need = 3 + neginf - (f->pad_right + 1);
+        f->pad_left = need > f->pad_left ? need : f->pad_left;
     }
 }
 

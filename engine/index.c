@@ -146,6 +146,25 @@ static int advanced_adjacent(int n, const eng_index *idx)
     return last - first + 1 == count;
 }
 
+/* The dims a tensor index covers stay in V as they are; the selection is made later. A mask
+ * covers as many dims as it has, an integer array one. ENG_ERR_SHAPE (no message) when a 0/1
+ * tensor does not match the dims it would cover, so the caller retries it as integers. */
+static int view_tensor_dims(const eng_tensor *t, const eng_tensor *m, int mask_ok, int *dim,
+                            vhead *v, selection *sel, int *is_mask, eng_error *err)
+{
+    int rc = ENG_OK;
+    *is_mask = mask_ok && mask_candidate(m);
+    sel->present = 1;
+    sel->vpos = v->ndim;
+    sel->ncover = *is_mask ? m->ndim : 1;
+    for (int k = 0; k < sel->ncover && *is_mask; k++)
+        if (m->shape[k] != t->shape[*dim + k])
+            return ENG_ERR_SHAPE;
+    for (int k = 0; k < sel->ncover && rc == ENG_OK; k++, (*dim)++)
+        rc = push_dim(v, t->shape[*dim], t->strides[*dim], err);
+    return rc;
+}
+
 /* Builds V from the basic indices and records where the tensor index sits (sel->vpos, ncover,
  * and whether it is a mask, in *is_mask). Returns ENG_ERR_SHAPE (internally, no message) when a
  * mask candidate's shape does not match its dims: the caller retries it as an integer array. */
@@ -179,16 +198,7 @@ static int build_view(const eng_tensor *t, int n, const eng_index *idx, int mask
             for (int k = consumed; k < t->ndim && rc == ENG_OK; k++, dim++)
                 rc = push_dim(v, t->shape[dim], t->strides[dim], err);
         } else {                                       /* ENG_IDX_TENSOR */
-            const eng_tensor *m = ix->t;
-            *is_mask = mask_ok && mask_candidate(m);
-            sel->present = 1;
-            sel->vpos = v->ndim;
-            sel->ncover = *is_mask ? m->ndim : 1;
-            for (int k = 0; k < sel->ncover && *is_mask; k++)
-                if (m->shape[k] != t->shape[dim + k])
-                    return ENG_ERR_SHAPE;               /* not a mask here: retry */
-            for (int k = 0; k < sel->ncover && rc == ENG_OK; k++, dim++)
-                rc = push_dim(v, t->shape[dim], t->strides[dim], err);
+            rc = view_tensor_dims(t, ix->t, mask_ok, &dim, v, sel, is_mask, err);
         }
     }
     while (rc == ENG_OK && dim < t->ndim) {

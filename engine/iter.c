@@ -53,16 +53,16 @@ int eng_broadcast_strides(const eng_tensor *t, int ndim, const int64_t *shape, i
     return ENG_OK;
 }
 
-/* Dims whose size is 1 are dropped; dim d merges into the dim inside it (d + 1) when every
- * operand steps over d exactly as far as over the whole of d + 1. */
-void eng_iter_init(eng_iter *it, int nops, int ndim, const int64_t *shape,
-                   const int64_t *const *strides)
+/* Dims whose size is 1 are dropped; dim d merges into the dim before it when every operand
+ * steps over that dim exactly as far as over the whole of d. Returns the dims left (into sh, st)
+ * and the total element count in *total. */
+static int coalesce(int nops, int ndim, const int64_t *shape, const int64_t *const *strides,
+                    int64_t *sh, int64_t (*st)[ENG_MAX_DIMS], int64_t *total)
 {
-    int64_t sh[ENG_MAX_DIMS], st[ENG_ITER_MAX_OPS][ENG_MAX_DIMS];
     int n = 0;
-    int64_t total = 1;
+    *total = 1;
     for (int d = 0; d < ndim; d++) {
-        total *= shape[d];
+        *total *= shape[d];
         if (shape[d] == 1)
             continue;
         int merge = n > 0;
@@ -79,6 +79,14 @@ void eng_iter_init(eng_iter *it, int nops, int ndim, const int64_t *shape,
             n++;
         }
     }
+    return n;
+}
+
+void eng_iter_init(eng_iter *it, int nops, int ndim, const int64_t *shape,
+                   const int64_t *const *strides)
+{
+    int64_t sh[ENG_MAX_DIMS], st[ENG_ITER_MAX_OPS][ENG_MAX_DIMS], total;
+    int n = coalesce(nops, ndim, shape, strides, sh, st, &total);
     memset(it, 0, sizeof *it);
     it->nops = nops;
     if (n == 0) {                              /* a scalar, or all dims of size 1 */
@@ -86,6 +94,7 @@ void eng_iter_init(eng_iter *it, int nops, int ndim, const int64_t *shape,
         it->rows_left = total;                 /* 1, or 0 for an empty tensor */
         return;
     }
+    /* The innermost remaining dim is the row; the others are walked by eng_iter_next. */
     it->n = sh[n - 1];
     for (int k = 0; k < nops; k++)
         it->stride[k] = st[k][n - 1];
