@@ -84,9 +84,12 @@ lang_status lang_tensor_arg_int(lang_vm *vm, lang_value v, const char *what, int
     if (!as_number(v, &x))
         return lang_raise(vm, LANG_ERR_TYPE, "%s must be a whole number, got %s", what,
                           lang_type_name(v));
-    /* 2^53: beyond it doubles are all whole but no longer exact counts or indices. */
-    if (x != floor(x) || fabs(x) > 9007199254740992.0)
+    if (x != floor(x))
         return lang_raise(vm, LANG_ERR_TYPE, "%s must be a whole number, got %s", what,
+                          lang_tensor_num_text(x, num, sizeof num));
+    /* 2^53: beyond it doubles are all whole but no longer exact counts or indices. */
+    if (fabs(x) > 9007199254740992.0)
+        return lang_raise(vm, LANG_ERR_VALUE, "%s is out of range, got %s", what,
                           lang_tensor_num_text(x, num, sizeof num));
     *out = (int64_t)x;
     return LANG_OK;
@@ -421,6 +424,9 @@ static void index_free(index_list *il)
 static lang_status bad_index(lang_vm *vm, lang_value v)
 {
     char num[40];
+    if (LANG_IS_NUM(v) && v.as.num == floor(v.as.num))   /* whole, but beyond any size */
+        return lang_raise(vm, LANG_ERR_INDEX, "index %s is out of bounds",
+                          lang_tensor_num_text(v.as.num, num, sizeof num));
     if (LANG_IS_NUM(v))
         return lang_raise(vm, LANG_ERR_TYPE, "tensor indices must be whole numbers, got %s",
                           lang_tensor_num_text(v.as.num, num, sizeof num));
@@ -444,6 +450,10 @@ static lang_status slice_bound(lang_vm *vm, lang_value v, int64_t *val, int *has
 {
     *has = !LANG_IS_NONE(v) && !LANG_IS_UNDEF(v);
     *val = 0;
+    if (*has && LANG_IS_NUM(v) && v.as.num == floor(v.as.num) && fabs(v.as.num) > 4.0e18) {
+        *val = v.as.num > 0 ? INT64_C(4000000000000000000) : -INT64_C(4000000000000000000);
+        return LANG_OK;   /* beyond any size: clamped, as Python clamps slice bounds */
+    }
     if (*has && !index_number(v, val)) {
         char num[40];
         if (LANG_IS_NUM(v))

@@ -92,7 +92,7 @@ static int small_seq(lang_value v, lang_value *vals, int max)
     }
     if (!is_seq(v)) return -1;
     if (seq_len(v) > (size_t)max) return -2;
-    memcpy(vals, seq_items(v), seq_len(v) * sizeof *vals);
+    if (seq_len(v)) memcpy(vals, seq_items(v), seq_len(v) * sizeof *vals);
     return (int)seq_len(v);
 }
 
@@ -104,9 +104,12 @@ static lang_status shape_dim(lang_vm *vm, lang_value v, const char *fname, int a
     if (!as_number(v, &x))
         return lang_raise(vm, LANG_ERR_TYPE, "%s shape must be whole numbers, got %s", fname,
                           lang_type_name(v));
-    if (x != floor(x) || fabs(x) > 9007199254740992.0)
+    if (x != floor(x))
         return lang_raise(vm, LANG_ERR_TYPE, "%s shape must be whole numbers, got %s", fname,
                           lang_tensor_num_text(x, num, sizeof num));
+    if (x > (double)ENG_MAX_ELEMENTS)   /* whole, but no tensor that large can exist */
+        return lang_raise(vm, LANG_ERR_MEMORY, "%s shape has a size of %s: too large to allocate",
+                          fname, lang_tensor_num_text(x, num, sizeof num));
     if (x < 0 && !(allow_infer && x == -1))
         return lang_raise(vm, LANG_ERR_VALUE, "%s shape cannot have negative sizes, got %s", fname,
                           lang_tensor_num_text(x, num, sizeof num));
