@@ -307,8 +307,12 @@ typedef struct eng_index {
  * (row-major order, as NumPy t[t > 2]) become one dim of the result, a copy. Any other tensor
  * index is an integer array (integral values, negative allowed) along one axis: the result
  * replaces that axis with the index's shape, a copy. At most one TENSOR index per call.
+ * Placement follows NumPy: the picked dims replace the covered ones, or go first when ints and
+ * the tensor index are separated by a slice/newaxis/ellipsis. Note that a 0/1 integer list
+ * shaped like the dims it covers counts as a mask (t[[0, 1]] on a (2, n) tensor picks row 1).
  * Errors: ENG_ERR_INDEX "index 5 is out of bounds for axis 0 with size 3", "too many indices
- * for a tensor of 2 dimensions"; ENG_ERR_VALUE "slice step cannot be zero". */
+ * for a tensor of 2 dimensions: 3 were given"; ENG_ERR_VALUE "slice step cannot be zero";
+ * ENG_ERR_TYPE for an index tensor holding a non-integer. */
 eng_tensor *eng_index_get(eng_tensor *t, int n, const eng_index *idx, eng_error *err);
 /* t[idx...] = value, in place: value is broadcast to the shape eng_index_get would return
  * (for a mask: (count,)). ENG_ERR_SHAPE when it does not broadcast. */
@@ -321,7 +325,9 @@ int eng_index_set_scalar(eng_tensor *t, int n, const eng_index *idx, float v, en
 /* NumPy's repr of a float32 array with `prefix` in place of "array", e.g. for prefix "tensor":
  * "tensor([[1., 2.],\n        [3., 4.]])", "tensor(3.)", "tensor([])". Same float rules as
  * NumPy (precision 8, shortest repr, scientific for wide ranges), line width 75, "..." for
- * size > 1000 (3 edge items). Returns malloc'd text (caller frees) or NULL if out of memory. */
+ * size > 1000 (3 edge items). Zero-size tensors other than (0,) print as NumPy's
+ * "tensor([], shape=(2, 0))". prefix NULL means "tensor". Returns malloc'd text (caller
+ * frees) or NULL if out of memory. */
 char *eng_tensor_format(const eng_tensor *t, const char *prefix);
 
 #endif

@@ -336,6 +336,8 @@ char *eng_tensor_format(const eng_tensor *t, const char *prefix)
 {
     sbuf out = { 0 };
     char shp[ENG_SHAPE_BUF];
+    if (!prefix)
+        prefix = "tensor";
     sb_puts(&out, prefix);
     sb_puts(&out, "(");
     if (t->size == 0) {

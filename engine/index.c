@@ -41,6 +41,8 @@ typedef struct selection {
 static int64_t slice_adjust(const eng_index *ix, int64_t len, int64_t *start, int64_t *step)
 {
     int64_t st = ix->has_step ? ix->step : 1, a, b;
+    if (st < -INT64_MAX)                            /* as Python: keep -step representable */
+        st = -INT64_MAX;
     if (ix->has_start) {
         a = ix->start;
         if (a < 0 && (a += len) < 0)
@@ -190,7 +192,8 @@ static int build_view(const eng_tensor *t, int n, const eng_index *idx, int mask
             len = slice_adjust(ix, t->shape[dim], &start, &step);
             if (len > 0)
                 v->offset += start * t->strides[dim];
-            rc = push_dim(v, len, t->strides[dim] * step, err);
+            /* With len <= 1 the stride is never used (and stride * a huge step could overflow). */
+            rc = push_dim(v, len, len > 1 ? t->strides[dim] * step : t->strides[dim], err);
             dim++;
         } else if (ix->kind == ENG_IDX_NEWAXIS) {
             rc = push_dim(v, 1, 0, err);

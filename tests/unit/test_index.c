@@ -56,6 +56,11 @@ static void test_index_ints_and_slices(void **state)
     check_release(GET(x, I(1), I(1), S(3, 0, -1)), 1, SHAPE(3), DATA(19, 18, 17), 0);
     check_release(GET(x, I(1), I(1), S(-1, NONE, -3)), 1, SHAPE(2), DATA(19, 16), 0);
     check_release(GET(x, I(1), I(1), S(0, 4, -1)), 1, SHAPE(0), DATA(0), 0);
+    /* extreme bounds and steps clamp without overflow */
+    check_release(GET(x, I(1), I(1), S(INT64_MIN + 1, INT64_MAX, INT64_MAX)), 1, SHAPE(1),
+                  DATA(16), 0);
+    eng_index minstep = { .kind = ENG_IDX_SLICE, .has_step = 1, .step = INT64_MIN };
+    check_release(GET(x, I(1), I(1), minstep), 1, SHAPE(1), DATA(19), 0);
     eng_tensor_release(x);
 }
 
