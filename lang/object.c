@@ -13,11 +13,15 @@
 
 static void *obj_alloc(lang_vm *vm, size_t size, lang_obj_type type)
 {
-    lang_obj *o = calloc(1, size);
+    /* malloc and only the header zeroed: GCC turns malloc+memset of the whole block into
+     * calloc, and glibc's calloc bypasses the thread cache, which costs the small-tensor
+     * path (a wrapper per result) a slow free. Constructors set every field. */
+    lang_obj *o = malloc(size);
     if (!o) {
         lang_raise(vm, LANG_ERR_MEMORY, "out of memory");
         return NULL;
     }
+    memset(o, 0, sizeof *o);
     o->refcount = 1;
     o->type = (uint8_t)type;
     if (lang_is_container(o)) lang_gc_track(vm, o);
@@ -74,6 +78,8 @@ lang_list *lang_list_new(lang_vm *vm, size_t cap)
 {
     lang_list *l = obj_alloc(vm, sizeof *l, LANG_OBJ_LIST);
     if (!l) return NULL;
+    l->len = l->cap = 0;
+    l->items = NULL;
     if (cap) {
         l->items = malloc(cap * sizeof *l->items);
         if (!l->items) {

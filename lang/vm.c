@@ -776,6 +776,22 @@ op_CALL: {
     int argc = READ_U8();
     SAVE();
     if (lang_interrupted) CHECK(lang_vm_check_interrupt(vm));
+    lang_value *callee = sp - argc - 1;
+    if (LANG_IS_TYPE(*callee, LANG_OBJ_FUNC)) {   /* the common case, without the helpers */
+        lang_func *f = (lang_func *)callee->as.obj;
+        lang_proto *p = f->proto;
+        if (argc == p->nparams && vm->nframes < LANG_FRAMES_MAX &&
+            sp + p->max_stack + 8 < vm->stack + LANG_STACK_MAX) {
+            for (int i = p->nparams; i < p->nlocals; i++) *sp++ = lang_undef();
+            fr = &vm->frames[vm->nframes++];
+            fr->fn = f;
+            ip = p->chunk.code;
+            fr->ip = p->chunk.code;
+            fr->base = base = callee + 1;
+            consts = p->chunk.consts;
+            DISPATCH();
+        }
+    }
     lang_value *nsp = sp;   /* a copy: taking &sp would keep sp out of a register */
     st = call_value(vm, sp - argc - 1, argc, NULL, &nsp, &entered);
     sp = nsp;
