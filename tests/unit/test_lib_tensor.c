@@ -194,6 +194,8 @@ static void test_lib_tensor_creation(void **state)
                "MemoryError: *");
     expect_error(f, "eye(-1)",
                "ValueError: eye() n cannot be negative, got -1");
+    expect_error(f, "zeros(1e20)",
+               "MemoryError: zeros() shape has a size of 1e+20: too large to allocate");
     expect_error(f, "arange(0, 1, 0)",
                "ValueError: *");
     expect_error(f, "full((2, 2), \"x\")",
@@ -225,6 +227,8 @@ static void test_lib_tensor_random(void **state)
                "ValueError: *");
     expect_error(f, "seed(1.5)",
                "TypeError: seed() must be a whole number, got 1.5");
+    expect_error(f, "seed(1e300)",
+               "ValueError: seed() is out of range, got 1e+300");
     assert_int_equal(f->failures, 0);
 }
 
@@ -546,6 +550,10 @@ static void test_lib_tensor_indexing(void **state)
                "TypeError: tensor indices must be whole numbers, slices, None, lists or tensors, got str");
     expect_error(f, "m = tensor([[1, 2, 3], [4, 5, 6]])\nm[::0]",
                "ValueError: slice step cannot be zero");
+    expect_error(f, "m = tensor([[1, 2, 3], [4, 5, 6]])\nm[1e300]",
+               "IndexError: index 1e+300 is out of bounds");
+    expect_out(f, "print(arange(5)[-1e300:1e300], arange(5)[::-1e300])",
+               "tensor([0., 1., 2., 3., 4.]) tensor([4.])\n");
     expect_error(f, "m = tensor([[1, 2, 3], [4, 5, 6]])\nm[0.5:]",
                "TypeError: slice bounds must be whole numbers, got 0.5");
     assert_int_equal(f->failures, 0);
@@ -690,8 +698,9 @@ static void test_lib_tensor_loop(void **state)
     assert_int_equal(f->failures, 0);
 }
 
-/* y = x + x on 10 elements: the figure DESIGN.md 8 asks under 100 ns (release build). The
- * bound asserted here is loose (sanitizer builds are slower); the figure is printed. */
+/* y = x + x on 10 elements: the figure DESIGN.md 8 asks under 100 ns (release build; about
+ * 60 ns measured). The bound asserted here is loose, for loaded machines, and sanitizer builds
+ * (30x slower) only print the figure. */
 static void test_lib_tensor_add_speed(void **state)
 {
     fixture *f = *state;
@@ -705,7 +714,11 @@ static void test_lib_tensor_add_speed(void **state)
     double full = (t2.tv_sec - t1.tv_sec) + (t2.tv_nsec - t1.tv_nsec) * 1e-9;
     double ns = (full - empty) / 200000 * 1e9;
     print_message("    y = x + x (10 elements): %.0f ns per op\n", ns);
-    assert_true(ns < 5000);
+#if defined(__SANITIZE_ADDRESS__)
+    (void)ns;
+#else
+    assert_true(ns < 1000);
+#endif
 }
 
 int main(void)
