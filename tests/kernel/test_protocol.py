@@ -96,6 +96,21 @@ class ProtocolTests(unittest.TestCase):
         msgs = kutil.iopub_until_idle(self.kc, msg_id)
         self.assertEqual(kutil.stdout_text(msgs), CODE["input_echo"])
 
+    def test_interrupt_while_waiting_for_input(self):
+        msg_id = self.kc.execute(CODE["input"], allow_stdin=True)
+        req = self.kc.get_stdin_msg(timeout=10)
+        self.assertEqual(req["msg_type"], "input_request")
+        self.km.interrupt_kernel()
+        reply = kutil.shell_reply(self.kc, msg_id, timeout=10)
+        self.assertEqual(reply["content"]["status"], "error")
+        self.assertEqual(reply["content"]["ename"], "KeyboardInterrupt")
+        kutil.iopub_until_idle(self.kc, msg_id)
+        self.assertEqual(run(self.kc, "6*7")[0]["content"]["status"], "ok")
+
+    def test_unicode_output_is_exact(self):
+        reply, msgs = run(self.kc, 'print("\u2207 caf\u00e9 \U0001f600")')
+        self.assertEqual(kutil.stdout_text(msgs), "\u2207 caf\u00e9 \U0001f600\n")
+
     def test_input_refused_when_not_allowed(self):
         reply, msgs = run(self.kc, CODE["input"], allow_stdin=False)
         self.assertEqual(reply["content"]["status"], "error")
