@@ -1,16 +1,21 @@
 # bench/lib.sh -- shared by bench/run.sh and the row scripts it sources (bench/rows_*.sh).
 # Needs: TIMEIT (the stopwatch), RUNS (runs per measurement, the best is kept).
 
-# bench_time CMD...: best wall-clock seconds of RUNS runs (start-up included).
+# bench_time CMD... [";" CMD...]...: the best wall-clock seconds of RUNS runs of each command
+# (start-up included), on one line, separated by blanks. Runs are interleaved.
 bench_time() {
-  "$TIMEIT" "$RUNS" "$@" || { echo "bench: timing failed: $*" >&2; exit 1; }
+  local out
+  out=$("$TIMEIT" "$RUNS" "$@") || { echo "bench: timing failed: $*" >&2; exit 1; }
+  echo $out
 }
 
 # bench_check EXPECTED CMD...: the command's last line of output must be EXPECTED, so every
 # figure in the table comes from a program that computed the right thing.
 bench_check() {
   local want=$1; shift
-  local got; got=$("$@" 2>&1 | tail -n 1)
+  local out got
+  out=$("$@" 2>&1) || { echo "bench: '$*' failed: $(tail -n 3 <<<"$out")" >&2; exit 1; }
+  got=$(tail -n 1 <<<"$out")
   if [ "$got" != "$want" ]; then
     echo "bench: '$*' printed '$got', expected '$want'" >&2
     exit 1

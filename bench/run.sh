@@ -4,7 +4,7 @@
 # bench) and calls this; it is never part of `make test`.
 #
 # Every figure is wall-clock, the best of RUNS runs (default 5) of a whole process, start-up
-# included, timed by bench/timeit.c. Each program's output is checked once before timing.
+# included, timed by bench/timeit.c, which interleaves the runs of the programs compared. Each program's output is checked once before timing.
 # Rows for later issues (training vs PyTorch, kernel latency vs ipykernel) go in
 # bench/rows_*.sh: each is sourced after the core rows and prints its rows with bench_row.
 set -euo pipefail
@@ -23,7 +23,7 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 echo "nabla $("$NABLA" --version | cut -d' ' -f2) bench, $(date -u +%Y-%m-%d), ${cpu:-unknown CPU}," \
      "$(nproc) cores; $($PY --version 2>&1), $($LUA -v 2>&1 | cut -d' ' -f1-2)," \
      "NumPy $($PY -c 'import numpy; print(numpy.__version__)')."
-echo "Wall-clock, best of $RUNS runs, process start-up included."
+echo "Wall-clock, best of $RUNS interleaved runs, process start-up included."
 echo
 echo "| benchmark | nabla | anchor | anchor's figure | nabla / anchor | target | met |"
 echo "|---|---|---|---|---|---|---|"
@@ -34,10 +34,10 @@ script_rows() {   # script_rows NAME WHAT EXPECTED TARGET_RATIO
   bench_check "$want" "$NABLA" "$HERE/$name.nabla"
   bench_check "$want" "$PY" "$HERE/$name.py"
   bench_check "$want" "$LUA" "$HERE/$name.lua"
-  local tn tp tl
-  tn=$(bench_time "$NABLA" "$HERE/$name.nabla")
-  tp=$(bench_time "$PY" "$HERE/$name.py")
-  tl=$(bench_time "$LUA" "$HERE/$name.lua")
+  local times tn tp tl
+  times=$(bench_time "$NABLA" "$HERE/$name.nabla" ";" "$PY" "$HERE/$name.py" \
+                     ";" "$LUA" "$HERE/$name.lua")
+  read -r tn tp tl <<<"$times"
   bench_row "$what" "$(fmt_s "$tn")" "Lua 5.4" "$(fmt_s "$tl")" "$(fmt_ratio "$tn" "$tl")" \
             "within ${target}x Lua" "$(meets "$(fmt_ratio "$tn" "$tl")" "<=" "$target")"
   bench_row "" "" "CPython" "$(fmt_s "$tp")" "$(fmt_ratio "$tn" "$tp")" "" ""
@@ -46,16 +46,14 @@ script_rows loop "scalar loop \`s += i\`, 10^7 iterations" 49999995000000 2
 script_rows fib "recursive \`fib(30)\`" 832040 1.5
 
 # (3) per-op cost: (loop with `y = x + x`) - (the same loop empty), over 10^6 iterations.
-per_op_ns() {   # per_op_ns CMD...: nanoseconds per iteration of the op, empty loop subtracted
-  local full empty
-  full=$(bench_time "$@")
-  empty=$(bench_time "$@" empty)
-  calc "($full - $empty) * 1e9 / 1000000"
-}
 bench_check 20 "$NABLA" "$HERE/tensor_add.nabla"
+bench_check 10 "$NABLA" "$HERE/tensor_add.nabla" empty
 bench_check 20.0 "$PY" "$HERE/tensor_add.py"
-nn=$(per_op_ns "$NABLA" "$HERE/tensor_add.nabla")
-np=$(per_op_ns "$PY" "$HERE/tensor_add.py")
+times=$(bench_time "$NABLA" "$HERE/tensor_add.nabla" ";" "$NABLA" "$HERE/tensor_add.nabla" empty \
+                ";" "$PY" "$HERE/tensor_add.py" ";" "$PY" "$HERE/tensor_add.py" empty)
+read -r nfull nempty pfull pempty <<<"$times"
+nn=$(calc "($nfull - $nempty) * 1e9 / 1000000")
+np=$(calc "($pfull - $pempty) * 1e9 / 1000000")
 bench_row "\`y = x + x\`, 10 float32, per op (empty loop subtracted)" "$(fmt_ns "$nn")" \
           "NumPy" "$(fmt_ns "$np")" "$(fmt_ratio "$nn" "$np")" "under 100 ns" "$(meets "$nn" "<" 100)"
 
