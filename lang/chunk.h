@@ -61,6 +61,9 @@ typedef enum lang_opcode {
     LANG_OP_INPLACE_LOCAL,  /* u8 slot, u8 binary opcode: local op= popped value */
     LANG_OP_INPLACE_GLOBAL, /* u16 global, u8 binary opcode */
     LANG_OP_INPLACE_LL,     /* u8 slot, u8 source slot, u8 opcode: local op= local */
+    LANG_OP_ADD_K,          /* u16 k: top + constants[k] */
+    LANG_OP_SUB_K,          /* u16 k: top - constants[k] */
+    LANG_OP_CMP_JUMP,       /* u8 comparison opcode, u16 offset: pops a b; jumps if not (a op b) */
     LANG_OP_INPLACE_GG,     /* u16 global, u16 source global, u8 opcode: global op= global */
     LANG_OP_CALL,           /* u8 argc */
     LANG_OP_CALL_KW,        /* u8 argc (incl. keywords), u16 k: tuple of keyword names */

@@ -256,10 +256,16 @@ static lang_opcode compare_code(int op)
 
 static void binary(compiler *c, lang_node *e)
 {
+    lang_opcode op = binop_code(e->op);
     expr(c, e->a);
+    if ((op == LANG_OP_ADD || op == LANG_OP_SUB) && e->b->kind == LANG_N_NUM) {   /* n - 1 */
+        set_pos(c, e);
+        unsigned k = add_const(c, lang_num(e->b->num));
+        emit_op_u16(c, op == LANG_OP_ADD ? LANG_OP_ADD_K : LANG_OP_SUB_K, 0, k);
+        return;
+    }
     expr(c, e->b);
     set_pos(c, e);
-    lang_opcode op = binop_code(e->op);
     if (op == LANG_OP_MATMUL) {
         unsigned k = e->b->kind == LANG_N_NAME ? str_const(c, e->b->str, strlen(e->b->str)) : 0xffff;
         emit_op_u16(c, op, -1, k);
@@ -602,10 +608,28 @@ static void del_target(compiler *c, lang_node *t)
 
 /* ---- statements ------------------------------------------------------------------------ */
 
+/* Compiles a condition and a jump taken when it is false. A plain comparison (a < b) becomes
+ * one CMP_JUMP instead of a compare that pushes a bool and a jump that pops it. */
+static size_t condition_jump(compiler *c, lang_node *cond)
+{
+    if (cond->kind == LANG_N_COMPARE && cond->n == 2) {
+        lang_opcode op = compare_code(cond->ops[0]);
+        if (op >= LANG_OP_EQ && op <= LANG_OP_GE) {
+            expr(c, cond->list[0]);
+            expr(c, cond->list[1]);
+            set_pos(c, cond);
+            emit_op_u8(c, LANG_OP_CMP_JUMP, -2, op);
+            emit_u16(c, 0xffff);
+            return c->proto->chunk.len - 2;
+        }
+    }
+    expr(c, cond);
+    return emit_jump(c, LANG_OP_JUMP_IF_FALSE, -1);
+}
+
 static void if_stmt(compiler *c, lang_node *s)
 {
-    expr(c, s->a);
-    size_t to_else = emit_jump(c, LANG_OP_JUMP_IF_FALSE, -1);
+    size_t to_else = condition_jump(c, s->a);
     block(c, s->list, s->n);
     if (!s->c) {
         patch_jump(c, to_else);
@@ -628,8 +652,7 @@ static void while_stmt(compiler *c, lang_node *s)
 {
     loop l = { .outer = c->loops, .start = c->proto->chunk.len, .depth = c->depth };
     c->loops = &l;
-    expr(c, s->a);
-    size_t exit = emit_jump(c, LANG_OP_JUMP_IF_FALSE, -1);
+    size_t exit = condition_jump(c, s->a);
     block(c, s->list, s->n);
     set_pos(c, s);
     emit_loop(c, l.start);

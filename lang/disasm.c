@@ -57,7 +57,9 @@ static const op_info op_info_table[LANG_OP_COUNT] = {
     [LANG_OP_FOR_LOOP_GLOBAL] = {"FOR_LOOP_GLOBAL", "ww"},
     [LANG_OP_INPLACE_LOCAL] = {"INPLACE_LOCAL", "bb"},
     [LANG_OP_INPLACE_GLOBAL] = {"INPLACE_GLOBAL", "wb"},
-    [LANG_OP_INPLACE_LL] = {"INPLACE_LL", "bbb"}, [LANG_OP_INPLACE_GG] = {"INPLACE_GG", "wwb"}, [LANG_OP_CALL] = {"CALL", "b"},
+    [LANG_OP_INPLACE_LL] = {"INPLACE_LL", "bbb"},
+    [LANG_OP_ADD_K] = {"ADD_K", "w"}, [LANG_OP_SUB_K] = {"SUB_K", "w"},
+    [LANG_OP_CMP_JUMP] = {"CMP_JUMP", "bw"}, [LANG_OP_INPLACE_GG] = {"INPLACE_GG", "wwb"}, [LANG_OP_CALL] = {"CALL", "b"},
     [LANG_OP_CALL_KW] = {"CALL_KW", "bw"}, [LANG_OP_CALL_METHOD] = {"CALL_METHOD", "wb"},
     [LANG_OP_CALL_METHOD_KW] = {"CALL_METHOD_KW", "wbw"}, [LANG_OP_CLOSURE] = {"CLOSURE", "wb"},
     [LANG_OP_RETURN] = {"RETURN", ""}, [LANG_OP_ECHO] = {"ECHO", ""},
@@ -104,11 +106,13 @@ static size_t disasm_instr(lang_buf *b, const lang_proto *p, size_t off, int pre
     }
     for (int i = 0; i < nargs; i++) lang_buf_addf(b, "%s%u", i ? " " : "", args[i]);
     if (is_jump(op)) lang_buf_addf(b, "  -> %04zu", at + args[0]);
+    else if (op == LANG_OP_CMP_JUMP) lang_buf_addf(b, "  %s -> %04zu", lang_op_name((lang_opcode)args[0]), at + args[1]);
     else if (op == LANG_OP_LOOP || op == LANG_OP_FOR_LOOP) lang_buf_addf(b, "  -> %04zu", at - args[0]);
     else if (op == LANG_OP_FOR_LOOP_LOCAL || op == LANG_OP_FOR_LOOP_GLOBAL)
         lang_buf_addf(b, "  -> %04zu", at - args[1]);
     else if (op == LANG_OP_CONST || op == LANG_OP_GET_ATTR || op == LANG_OP_SET_ATTR ||
              op == LANG_OP_CALL_METHOD || op == LANG_OP_CALL_METHOD_KW || op == LANG_OP_CLOSURE ||
+             op == LANG_OP_ADD_K || op == LANG_OP_SUB_K ||
              (op == LANG_OP_FORMAT && args[0] != 0xffff) || (op == LANG_OP_MATMUL && args[0] != 0xffff))
         write_const(b, p, args[0]);
     else if (op == LANG_OP_GET_LOCAL || op == LANG_OP_SET_LOCAL || op == LANG_OP_GET_CELL ||

@@ -250,7 +250,7 @@ static lang_status execute(lang_vm *vm, int entry, lang_value *result)
         L(IN), L(NOT_IN), L(IS), L(IS_NOT), L(INPLACE), L(JUMP), L(LOOP), L(JUMP_IF_FALSE),
         L(JUMP_IF_TRUE), L(AND), L(OR), L(BUILD_LIST), L(BUILD_TUPLE), L(BUILD_DICT),
         L(LIST_APPEND), L(DICT_SET), L(UNPACK), L(GET_ITER), L(FOR_ITER), L(FOR_LOOP), L(FOR_LOOP_LOCAL), L(FOR_LOOP_GLOBAL),
-        L(INPLACE_LOCAL), L(INPLACE_GLOBAL), L(INPLACE_LL), L(INPLACE_GG), L(CALL), L(CALL_KW),
+        L(INPLACE_LOCAL), L(INPLACE_GLOBAL), L(INPLACE_LL), L(INPLACE_GG), L(ADD_K), L(SUB_K), L(CMP_JUMP), L(CALL), L(CALL_KW),
         L(CALL_METHOD), L(CALL_METHOD_KW), L(CLOSURE), L(RETURN), L(ECHO), L(FORMAT),
         L(BUILD_STRING), L(ASSERT),
 #undef L
@@ -455,6 +455,40 @@ op_MATMUL: {
     lang_decref(vm, sp[-2]);
     sp[-2] = v;
     sp--;
+    DISPATCH();
+}
+
+op_ADD_K:
+op_SUB_K: {
+    lang_value k = consts[READ_U16()];
+    if (LANG_IS_NUM(sp[-1])) {
+        sp[-1].as.num = *op_ip == LANG_OP_ADD_K ? sp[-1].as.num + k.as.num : sp[-1].as.num - k.as.num;
+        DISPATCH();
+    }
+    SAVE();
+    CHECK(lang_op_binary(vm, *op_ip == LANG_OP_ADD_K ? LANG_OP_ADD : LANG_OP_SUB, sp[-1], k, NULL, &v));
+    lang_decref(vm, sp[-1]);
+    sp[-1] = v;
+    DISPATCH();
+}
+op_CMP_JUMP: {
+    lang_opcode op = (lang_opcode)READ_U8();
+    unsigned d = READ_U16();
+    int t;
+    if (LANG_IS_NUM(sp[-2]) && LANG_IS_NUM(sp[-1])) {
+        t = num_compare(op, sp[-2].as.num, sp[-1].as.num);
+        sp -= 2;
+    } else {
+        SAVE();
+        CHECK(lang_op_compare(vm, op, sp[-2], sp[-1], &v));
+        lang_decref(vm, sp[-1]);
+        lang_decref(vm, sp[-2]);
+        sp -= 2;
+        t = v.tag == LANG_VAL_BOOL ? v.as.boolean : lang_truthy(vm, v, &st);
+        lang_decref(vm, v);
+        if (st != LANG_OK) goto error;
+    }
+    if (!t) ip += d;
     DISPATCH();
 }
 
