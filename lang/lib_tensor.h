@@ -57,7 +57,8 @@ lang_status lang_tensor_from_value(lang_vm *vm, lang_value v, const char *what, 
    number when `scalar_to_num` is set. Takes t. */
 lang_status lang_tensor_result(lang_vm *vm, eng_tensor *t, const eng_error *err, int scalar_to_num,
                                lang_value *out);
-/* A whole number from a number or bool, else TypeError "<what> must be a whole number, got 2.5". */
+/* A whole number from a number or bool, else TypeError "<what> must be a whole number, got 2.5"
+   (ValueError "<what> is out of range, got 1e+300" beyond 2^53). */
 lang_status lang_tensor_arg_int(lang_vm *vm, lang_value v, const char *what, int64_t *out);
 /* A float32 element as a language number: the double nearest to the shortest decimal that reads
    back as f (0.1f gives 0.1, not 0.10000000149011612), so numbers taken out of tensors print as
