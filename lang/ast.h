@@ -45,7 +45,7 @@ typedef enum lang_node_kind {
     LANG_N_DEF,        /* str = name, list2 = params, list = body */
     LANG_N_RETURN,     /* a or NULL */
     LANG_N_BREAK, LANG_N_CONTINUE, LANG_N_PASS,
-    LANG_N_GLOBAL, LANG_N_NONLOCAL,   /* names, n */
+    LANG_N_GLOBAL, LANG_N_NONLOCAL,   /* names, n (list stays NULL) */
     LANG_N_DEL,        /* list = targets */
     LANG_N_ASSERT,     /* a = cond, b = message or NULL */
     LANG_N_WITH,       /* a = context expression, b = target or NULL, list = body */

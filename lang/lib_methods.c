@@ -42,11 +42,7 @@ static lang_status l_append(lang_vm *vm, lang_value *a, lang_value *va, int nva,
 
 static lang_status l_extend(lang_vm *vm, lang_value *a, lang_value *va, int nva, lang_value *out)
 {
-    lang_value r;
-    lang_status st = lang_op_inplace(vm, LANG_OP_ADD, a[0], a[1], &r);
-    if (st != LANG_OK) return st;
-    lang_decref(vm, r);
-    return LANG_OK;
+    return lang_list_extend(vm, SELF_LIST, a[1]);
 }
 
 static lang_status l_pop(lang_vm *vm, lang_value *a, lang_value *va, int nva, lang_value *out)

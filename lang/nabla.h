@@ -36,7 +36,7 @@
 
 #define LANG_VERSION "0.1.0"
 
-/* Status codes double as error kinds. ORDER LANG_STATUS: lang_status_name() in error.c. */
+/* Status codes double as error kinds. ORDER LANG_STATUS: lang_status_name() in report.c. */
 typedef enum lang_status {
     LANG_OK = 0,
     LANG_ERR_SYNTAX,

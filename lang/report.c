@@ -1,5 +1,5 @@
 /*
- * error.c -- errors as values: raising them from builtins, placing them in the source, and
+ * report.c -- errors as values: raising them from builtins, placing them in the source, and
  * formatting the report a learner reads:
  *
  *     ShapeError: line 4, col 9: cannot matmul (64, 784) @ (10, 784): inner sizes 784 and 10 differ

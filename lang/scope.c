@@ -229,7 +229,7 @@ static int resolve_tree(lang_arena *arena, lang_node *n)
     if (n->scope && !resolve_scope(arena, n->scope)) return 0;
     if (!resolve_tree(arena, n->a) || !resolve_tree(arena, n->b) || !resolve_tree(arena, n->c))
         return 0;
-    for (int i = 0; i < n->n; i++) if (!resolve_tree(arena, n->list[i])) return 0;
+    for (int i = 0; n->list && i < n->n; i++) if (!resolve_tree(arena, n->list[i])) return 0;
     for (int i = 0; i < n->n2; i++) if (!resolve_tree(arena, n->list2[i])) return 0;
     return 1;
 }

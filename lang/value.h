@@ -273,7 +273,7 @@ void lang_num_write(lang_buf *b, double d);   /* shortest round-trip form, "42",
 lang_str *lang_value_str(lang_vm *vm, lang_value v, int repr);  /* NULL after MemoryError */
 char *lang_value_html(lang_vm *vm, lang_value v);  /* malloc'd HTML view, or NULL if none */
 
-/* ---- errors raised by builtins (error.c) --------------------------------------------- */
+/* ---- errors raised by builtins (report.c) -------------------------------------------- */
 
 /* Records an error of `kind` on the VM and returns kind; the VM adds the position. */
 lang_status lang_raise(lang_vm *vm, lang_status kind, const char *fmt, ...);

@@ -86,6 +86,7 @@ lang_status lang_op_unpack(lang_vm *vm, lang_value seq, int n, lang_value *out);
 
 lang_status lang_op_inplace(lang_vm *vm, lang_opcode op, lang_value a, lang_value b,
                             lang_value *out);
+lang_status lang_list_extend(lang_vm *vm, lang_list *l, lang_value items);
 lang_status lang_build_list(lang_vm *vm, lang_value *items, int n, int flag, lang_value *out);
 lang_status lang_build_dict(lang_vm *vm, lang_value *items, int n, lang_value *out);
 lang_status lang_op_format(lang_vm *vm, lang_value v, lang_str *spec, int repr, lang_value *out);
@@ -112,7 +113,7 @@ void lang_gc_untrack(lang_obj *o);
 void lang_gc_collect(lang_vm *vm);
 int lang_is_container(const lang_obj *o);
 
-/* error.c */
+/* report.c */
 void lang_error_set_pos(lang_vm *vm, const lang_srcpos *pos, const char *file);
 void lang_error_fill_line(lang_error *e, const char *source);
 void lang_suggest_name(lang_vm *vm, const char *name);

@@ -37,7 +37,7 @@ static const char *op_symbol(lang_opcode op)
     }
 }
 
-static int eng_binop_of(lang_opcode op, eng_binop *out)
+static int tensor_binop_of(lang_opcode op, eng_binop *out)
 {
     switch (op) {
     case LANG_OP_ADD: *out = ENG_BIN_ADD; return 1;
@@ -186,7 +186,7 @@ lang_status lang_op_binary(lang_vm *vm, lang_opcode op, lang_value a, lang_value
     if (LANG_IS_TENSOR(a) || LANG_IS_TENSOR(b)) {
         if (op == LANG_OP_MATMUL) return lang_tensor_matmul(vm, a, b, rhs_name, out);
         eng_binop eop;
-        if (!eng_binop_of(op, &eop)) return type_error(vm, op, a, b);
+        if (!tensor_binop_of(op, &eop)) return type_error(vm, op, a, b);
         return lang_tensor_binop(vm, eop, a, b, out);
     }
     if (as_number(a, &x) && as_number(b, &y) && op != LANG_OP_MATMUL)
@@ -260,7 +260,7 @@ lang_status lang_op_compare(lang_vm *vm, lang_opcode op, lang_value a, lang_valu
 {
     if (LANG_IS_TENSOR(a) || LANG_IS_TENSOR(b)) {
         eng_binop eop;
-        eng_binop_of(op, &eop);
+        tensor_binop_of(op, &eop);
         return lang_tensor_binop(vm, eop, a, b, out);
     }
     if (op == LANG_OP_EQ || op == LANG_OP_NE) {
@@ -319,7 +319,7 @@ lang_status lang_op_inplace(lang_vm *vm, lang_opcode op, lang_value a, lang_valu
                             lang_value *out)
 {
     eng_binop eop;
-    if (LANG_IS_TENSOR(a) && op != LANG_OP_MATMUL && eng_binop_of(op, &eop)) {
+    if (LANG_IS_TENSOR(a) && op != LANG_OP_MATMUL && tensor_binop_of(op, &eop)) {
         eng_tensor *t = LANG_AS_TENSOR(a), *rhs;
         lang_status st = lang_tensor_from_value(vm, b, "the right side of an augmented assignment", &rhs);
         if (st != LANG_OK) return st;
@@ -333,19 +333,27 @@ lang_status lang_op_inplace(lang_vm *vm, lang_opcode op, lang_value a, lang_valu
         if (err.code != ENG_ERR_SHAPE) return lang_raise_eng(vm, &err);
         /* the result is bigger than t (t += matrix): an ordinary binary op, as Python falls back */
     }
-    if (op == LANG_OP_ADD && LANG_IS_LIST(a) && (LANG_IS_LIST(b) || LANG_IS_TUPLE(b))) {
-        lang_value *items;
-        size_t n;
-        seq_items(b, &items, &n);
-        lang_list *l = LANG_AS_LIST(a);
-        for (size_t i = 0; i < n; i++) {
-            lang_status st = lang_list_append(vm, l, lang_incref(items[i]));
-            if (st != LANG_OK) return st;
-        }
+    if (op == LANG_OP_ADD && LANG_IS_LIST(a)) {   /* xs += iterable extends xs, as in Python */
+        lang_status st = lang_list_extend(vm, LANG_AS_LIST(a), b);
+        if (st != LANG_OK) return st;
         *out = lang_incref(a);
         return LANG_OK;
     }
     return lang_op_binary(vm, op, a, b, NULL, out);
+}
+
+lang_status lang_list_extend(lang_vm *vm, lang_list *l, lang_value items)
+{
+    lang_value it, item;
+    lang_status st = lang_op_iter(vm, items, &it);
+    if (st != LANG_OK) return st;
+    size_t n = l->len;   /* xs += xs: take only the items there at the start */
+    double pos = LANG_IS_TYPE(it, LANG_OBJ_RANGE) ? ((lang_range *)it.as.obj)->start : 0;
+    while (st == LANG_OK && (it.as.obj != &l->h || (size_t)pos < n) &&
+           lang_op_next(vm, it, &pos, &item, &st))
+        st = lang_list_append(vm, l, item);
+    lang_decref(vm, it);
+    return st;
 }
 
 lang_status lang_build_list(lang_vm *vm, lang_value *items, int n, int flag, lang_value *out)
@@ -359,7 +367,7 @@ lang_status lang_build_list(lang_vm *vm, lang_value *items, int n, int flag, lan
     if (st != LANG_OK) return st;
     lang_list *l = lang_list_new(vm, (size_t)n);
     if (!l) return LANG_ERR_MEMORY;
-    memcpy(l->items, items, (size_t)n * sizeof *items);   /* takes the stack's references */
+    if (n) memcpy(l->items, items, (size_t)n * sizeof *items);   /* takes the stack's references */
     l->len = (size_t)n;
     *out = lang_obj_val(l);
     return LANG_OK;
