@@ -122,17 +122,32 @@ static lang_status run_cell(kern_server *srv, kern_exec *ex, const char *code, l
     return st;
 }
 
+/* The error reply; the `error` message itself is published unless the request is silent. */
+static json_t *error_reply(kern_server *srv, kern_exec *ex, const lang_error *err)
+{
+    json_t *reply = error_content(err);
+    if (!ex->silent) kern_publish(srv, ex->req->header, "error", json_deep_copy(reply));
+    json_object_set_new(reply, "status", json_string("error"));
+    json_object_set_new(reply, "execution_count", json_integer(srv->count));
+    json_object_set_new(reply, "payload", ex->payload);
+    json_object_set_new(reply, "user_expressions", json_object());
+    return reply;
+}
+
+static json_t *ok_reply(kern_server *srv, kern_exec *ex)
+{
+    json_t *exprs = json_object_get(ex->req->content, "user_expressions");
+    return json_pack("{s:s,s:i,s:o,s:o}", "status", "ok", "execution_count", srv->count,
+                     "payload", ex->payload, "user_expressions", user_expressions(srv, ex, exprs));
+}
+
 void kern_handle_execute(kern_server *srv, void *sock, kern_msg *req)
 {
     if (srv->exec) { reply_busy(srv, sock, req); return; }   /* sent on control mid-cell */
     json_t *c = req->content;
     const char *code = json_string_value(json_object_get(c, "code"));
     if (!code) code = "";
-    kern_exec ex;
-    memset(&ex, 0, sizeof ex);
-    ex.req = req;
-    ex.silent = flag(c, "silent", 0);
-    ex.allow_stdin = flag(c, "allow_stdin", 0);
+    kern_exec ex = {.req = req, .silent = flag(c, "silent", 0), .allow_stdin = flag(c, "allow_stdin", 0)};
     int store = !ex.silent && flag(c, "store_history", 1);
     if (store) srv->count++;
     ex.count = srv->count;
@@ -144,21 +159,9 @@ void kern_handle_execute(kern_server *srv, void *sock, kern_msg *req)
                      json_pack("{s:s,s:i}", "code", code, "execution_count", ex.count));
     lang_error err;
     lang_status st = run_cell(srv, &ex, code, &err);
-    json_t *reply;
-    if (st == LANG_OK) {
-        reply = json_pack("{s:s,s:i,s:o,s:o}", "status", "ok", "execution_count", srv->count,
-                          "payload", ex.payload, "user_expressions",
-                          user_expressions(srv, &ex, json_object_get(c, "user_expressions")));
-    } else {
-        json_t *e = error_content(&err);
-        if (!ex.silent) kern_publish(srv, req->header, "error", json_deep_copy(e));
-        reply = e;
-        json_object_set_new(reply, "status", json_string("error"));
-        json_object_set_new(reply, "execution_count", json_integer(srv->count));
-        json_object_set_new(reply, "payload", ex.payload);
-        json_object_set_new(reply, "user_expressions", json_object());
-        if (flag(c, "stop_on_error", 1) && !ex.silent) kern_collect_queued(srv);
-    }
+    /* Take the queued cells off the socket before the client can learn of the error. */
+    if (st != LANG_OK && flag(c, "stop_on_error", 1) && !ex.silent) kern_collect_queued(srv);
+    json_t *reply = st == LANG_OK ? ok_reply(srv, &ex) : error_reply(srv, &ex, &err);
     srv->exec = NULL;
     if (store && kern_history_add(&srv->history, ex.count, code, ex.output) != 0)
         kern_log("out of memory recording history");
