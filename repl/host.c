@@ -112,7 +112,8 @@ static int host_input(void *ud, const char *prompt, char **line)
     repl_flush();
     int cancelled = 0;
     *line = repl_readline(prompt, NULL, &cancelled);
-    return *line ? 0 : -1;   /* Ctrl-C leaves the flag set: the eval stops as interrupted */
+    if (cancelled) s->input_cancelled = 1;   /* the flag stays set: the eval stops */
+    return *line ? 0 : -1;
 }
 
 static int host_poll(void *ud)

@@ -74,7 +74,7 @@ static void cancel_line(void)
     rl_callback_sigcleanup();
     rl_cleanup_after_signal();
     rl_callback_handler_remove();
-    fputs("\nKeyboardInterrupt\n", rl_outstream ? rl_outstream : stdout);
+    fputc('\n', rl_outstream ? rl_outstream : stdout);
     fflush(rl_outstream ? rl_outstream : stdout);
 }
 
@@ -300,7 +300,7 @@ char *repl_readline(const char *prompt, const char *prefill, int *cancelled)
         free(buf);
         if (errno == EINTR && repl_signal_pending()) {
             clearerr(stdin);
-            fputs("\nKeyboardInterrupt\n", stdout);
+            fputc('\n', stdout);
             *cancelled = 1;
         }
         return NULL;

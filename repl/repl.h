@@ -46,6 +46,7 @@ typedef struct repl_session {
     int interactive;     /* stdin and stdout are terminals: prompts, readline, history */
     int out_tty;         /* stdout is a terminal: flush eagerly, clear_output may erase */
     int errors;          /* errors reported so far (piped mode's exit status) */
+    int input_cancelled; /* Ctrl-C ended an input() line during the current eval */
 } repl_session;
 
 /* Sets up the session and its interpreter reading from `in`. Returns 0, or -1 when the

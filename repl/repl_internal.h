@@ -32,7 +32,8 @@ void repl_flush(void);                  /* stdout, before stderr output and prom
 
 /* Reads one line at `prompt` (without its newline; malloc'd, caller frees). `prefill` is
  * typed in for the user (the suggested indent; may be NULL). Returns NULL at end of input
- * (Ctrl-D) with *cancelled = 0, or when Ctrl-C cancelled the line, with *cancelled = 1. */
+ * (Ctrl-D) with *cancelled = 0, or when Ctrl-C cancelled the line, with *cancelled = 1 (the
+ * cursor is then at the start of a new line; the SIGINT flag stays set). */
 char *repl_readline(const char *prompt, const char *prefill, int *cancelled);
 void repl_add_history(const char *entry);
 /* History file: $NABLA_HISTORY, else $XDG_STATE_HOME/nabla/history, else

@@ -51,9 +51,10 @@ int repl_eval_entry(repl_session *s, const char *text, const char *file, int ech
     lang_error err;
     memset(&err, 0, sizeof err);
     repl_signal_clear();
+    s->input_cancelled = 0;
     lang_status st = lang_eval(s->vm, text, file, echo ? LANG_EVAL_ECHO : 0, &err);
     repl_flush();
-    if (st == LANG_ERR_INTERRUPT && isatty(fileno(stderr)))
+    if (st == LANG_ERR_INTERRUPT && isatty(fileno(stderr)) && !s->input_cancelled)
         fputc('\n', stderr);   /* the terminal echoed "^C": start the report on its own line */
     if (st != LANG_OK) report_error(s, &err);
     repl_signal_clear();   /* a Ctrl-C that came too late to stop this entry stops nothing */
@@ -138,6 +139,7 @@ int repl_run_interactive(repl_session *s)
         char *line = repl_readline(e.lines ? "... " : ">>> ", e.lines ? e.indent : NULL,
                                    &cancelled);
         if (!line && cancelled) {   /* Ctrl-C: a fresh prompt, nothing lost but the line */
+            fputs("KeyboardInterrupt\n", stdout);
             repl_signal_clear();
             repl_entry_reset(&e);
             continue;
