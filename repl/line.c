@@ -86,6 +86,7 @@ char *repl_readline(const char *prompt, const char *prefill, int *cancelled)
     *cancelled = 0;
     rl.line = NULL;
     rl.done = 0;
+    rl_reset_screen_size();   /* the window may have been resized while code ran */
     rl_callback_handler_install(prompt, on_line);
     if (prefill && *prefill) {
         rl_insert_text(prefill);
@@ -278,6 +279,7 @@ static void setup_once(void)
     rl.ready = 1;
     rl_readline_name = "nabla";
     rl_catch_signals = 0;   /* our SIGINT handler and wait_for_key() do it */
+    rl_persistent_signal_handlers = 1;   /* SIGWINCH noticed while the prompt waits, too */
     rl_initialize();
     rl_basic_word_break_characters = " \t\n\"\\'`@$><=;|&{(}[]),.+-*/%:!~^#";
     rl_completer_word_break_characters = rl_basic_word_break_characters;
