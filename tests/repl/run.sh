@@ -112,9 +112,12 @@ type_line "x"
 check "and the session goes on" "41"
 
 clear_screen
+type_line "if True:"
+type_line "print('spin' + 'ning')"
 type_line "while True: pass"
 type_line ""
-sleep 0.5
+wait_for "spinning"               # the loop is running now
+sleep 0.2
 keys C-c
 check "Ctrl-C stops a running loop" "KeyboardInterrupt"
 clear_screen
@@ -143,7 +146,7 @@ type_line ""
 check "the recalled block runs" "20"
 clear_screen
 keys Up Up Up
-check "older entries are there too" "while True: pass"
+check "older entries are there too" "    while True: pass"
 keys C-u C-d
 
 echo "repl tests: $pass passed, $fail failed"
