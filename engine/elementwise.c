@@ -235,7 +235,30 @@ static eng_tensor *binary_general(eng_binop op, eng_tensor *a, eng_tensor *b, en
     return out;
 }
 
+/* Comparisons and logical ops give truth values (see eng_tensor.is_bool). */
+static eng_tensor *mark_bool(eng_tensor *out, eng_binop op)
+{
+    if (out)
+        out->is_bool = (op >= ENG_BIN_LT && op <= ENG_BIN_NE) || op == ENG_BIN_AND || op == ENG_BIN_OR;
+    return out;
+}
+
+static eng_tensor *binary_values(eng_binop op, eng_tensor *a, eng_tensor *b, eng_error *err);
+static eng_tensor *binary_scalar_values(eng_binop op, eng_tensor *a, float s, int scalar_left,
+                                        eng_error *err);
+
 eng_tensor *eng_binary(eng_binop op, eng_tensor *a, eng_tensor *b, eng_error *err)
+{
+    return mark_bool(binary_values(op, a, b, err), op);
+}
+
+eng_tensor *eng_binary_scalar(eng_binop op, eng_tensor *a, float s, int scalar_left,
+                              eng_error *err)
+{
+    return mark_bool(binary_scalar_values(op, a, s, scalar_left, err), op);
+}
+
+static eng_tensor *binary_values(eng_binop op, eng_tensor *a, eng_tensor *b, eng_error *err)
 {
     if ((unsigned)op >= ENG_BIN_COUNT)
         return bad_binop(op, err), NULL;
@@ -247,14 +270,14 @@ eng_tensor *eng_binary(eng_binop op, eng_tensor *a, eng_tensor *b, eng_error *er
     }
     /* A size-1 operand that does not add dims is a scalar in disguise (x * lr, lr 0-d). */
     if (b->size == 1 && b->ndim <= a->ndim && eng_tensor_is_contiguous(a))
-        return eng_binary_scalar(op, a, eng_tensor_data(b)[0], 0, err);
+        return binary_scalar_values(op, a, eng_tensor_data(b)[0], 0, err);
     if (a->size == 1 && a->ndim <= b->ndim && eng_tensor_is_contiguous(b))
-        return eng_binary_scalar(op, b, eng_tensor_data(a)[0], 1, err);
+        return binary_scalar_values(op, b, eng_tensor_data(a)[0], 1, err);
     return binary_general(op, a, b, err);
 }
 
-eng_tensor *eng_binary_scalar(eng_binop op, eng_tensor *a, float s, int scalar_left,
-                              eng_error *err)
+static eng_tensor *binary_scalar_values(eng_binop op, eng_tensor *a, float s, int scalar_left,
+                                        eng_error *err)
 {
     if ((unsigned)op >= ENG_BIN_COUNT)
         return bad_binop(op, err), NULL;
@@ -406,6 +429,7 @@ eng_tensor *eng_unary(eng_unop op, eng_tensor *t, eng_error *err)
     eng_tensor *out = eng_alloc_unchecked(t->ndim, t->shape, t->size, err);
     if (!out)
         return NULL;
+    out->is_bool = op == ENG_UN_NOT;
     float *po = out->storage->data;
     const float *pt = eng_tensor_data(t);
     if (eng_tensor_is_contiguous(t)) {

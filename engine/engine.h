@@ -108,6 +108,10 @@ struct eng_tensor {
     int          requires_grad;
     eng_tensor  *grad;
     eng_node    *node;
+    /* 1 when the values are truth values: results of comparisons, logical ops and literals of
+     * bools. Only such a tensor used as an index is a boolean mask (float32 has no bool type,
+     * and t[[0, 1]] must stay an integer index). Views and copies keep it. */
+    int          is_bool;
 };
 
 /* ---- random numbers ---------------------------------------------------------------------- */
@@ -290,7 +294,7 @@ typedef enum eng_index_kind {
     ENG_IDX_SLICE,      /* start:stop:step, each optional (has_*), Python semantics */
     ENG_IDX_NEWAXIS,    /* None: inserts a size-1 axis */
     ENG_IDX_ELLIPSIS,   /* ...: as many full slices as needed (at most one per index) */
-    ENG_IDX_TENSOR      /* a mask (0/1 tensor shaped like the dims it covers) or integer array */
+    ENG_IDX_TENSOR      /* a mask (truth values shaped like the dims it covers) or integer array */
 } eng_index_kind;
 
 typedef struct eng_index {
@@ -302,14 +306,14 @@ typedef struct eng_index {
 } eng_index;
 
 /* t[idx0, idx1, ...]. Ints, slices, newaxis and ellipsis give a view (negative indices count
- * from the end, slice bounds are clamped, steps may be negative). A TENSOR index that is a 0/1
- * tensor with the same shape as the dims it covers is a boolean mask: the selected elements
+ * from the end, slice bounds are clamped, steps may be negative). A TENSOR index holding truth
+ * values (is_bool, e.g. t > 2) with the same shape as the dims it covers is a boolean mask: the selected elements
  * (row-major order, as NumPy t[t > 2]) become one dim of the result, a copy. Any other tensor
  * index is an integer array (integral values, negative allowed) along one axis: the result
  * replaces that axis with the index's shape, a copy. At most one TENSOR index per call.
  * Placement follows NumPy: the picked dims replace the covered ones, or go first when ints and
- * the tensor index are separated by a slice/newaxis/ellipsis. Note that a 0/1 integer list
- * shaped like the dims it covers counts as a mask (t[[0, 1]] on a (2, n) tensor picks row 1).
+ * the tensor index are separated by a slice/newaxis/ellipsis. A 0/1 tensor that is not marked
+ * is_bool is an integer array: t[[0, 1]] on a (2, n) tensor picks both rows, as in NumPy.
  * Errors: ENG_ERR_INDEX "index 5 is out of bounds for axis 0 with size 3", "too many indices
  * for a tensor of 2 dimensions: 3 were given"; ENG_ERR_VALUE "slice step cannot be zero";
  * ENG_ERR_TYPE for an index tensor holding a non-integer. */

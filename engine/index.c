@@ -68,11 +68,12 @@ static int64_t slice_adjust(const eng_index *ix, int64_t len, int64_t *start, in
     return a < b ? (b - a - 1) / st + 1 : 0;
 }
 
-/* A tensor index is a mask when it is all 0/1 and has at least one dim. Whether its shape
- * matches the dims it covers is checked where those dims are known. */
+/* A tensor index is a mask when it holds truth values (is_bool: a comparison's result) that
+ * are all 0/1, with at least one dim. Whether its shape matches the dims it covers is checked
+ * where those dims are known. */
 static int mask_candidate(const eng_tensor *m)
 {
-    if (m->ndim == 0)
+    if (m->ndim == 0 || !m->is_bool)
         return 0;
     int ok = 1;
     eng_iter it;

@@ -107,6 +107,7 @@ static eng_tensor *init_block(tensor_block *b, int ndim, const int64_t *shape, i
     t->requires_grad = 0;
     t->grad = NULL;
     t->node = NULL;
+    t->is_bool = 0;
     b->s.refcount = 1;
     b->s.size = size;
     b->s.data = b->data;
@@ -413,6 +414,7 @@ eng_tensor *eng_tensor_copy(const eng_tensor *t, eng_error *err)
     if (t->size)
         eng_copy_strided(t->ndim, t->shape, c->storage->data, c->strides, eng_tensor_data(t),
                          t->strides);
+    c->is_bool = t->is_bool;
     return c;
 }
 

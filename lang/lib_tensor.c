@@ -27,6 +27,18 @@ static int as_number(lang_value v, double *x)
 
 static int is_seq(lang_value v) { return LANG_IS_LIST(v) || LANG_IS_TUPLE(v); }
 
+/* Is v a (nested) list or tuple whose leaves are all bools? */
+static int all_bools(lang_value v)
+{
+    if (LANG_IS_BOOL(v)) return 1;
+    if (!LANG_IS_LIST(v) && !LANG_IS_TUPLE(v)) return 0;
+    const lang_value *items = LANG_IS_LIST(v) ? LANG_AS_LIST(v)->items : LANG_AS_TUPLE(v)->items;
+    size_t n = LANG_IS_LIST(v) ? LANG_AS_LIST(v)->len : LANG_AS_TUPLE(v)->len;
+    for (size_t i = 0; i < n; i++)
+        if (!all_bools(items[i])) return 0;
+    return n > 0;
+}
+
 static size_t seq_len(lang_value v)
 {
     return LANG_IS_LIST(v) ? LANG_AS_LIST(v)->len : LANG_AS_TUPLE(v)->len;
@@ -489,6 +501,7 @@ static lang_status index_one(lang_vm *vm, lang_value v, index_list *il)
         eng_tensor *t;
         lang_status st = lang_tensor_from_value(vm, v, "a tensor index", &t);
         if (st != LANG_OK) return st;
+        t->is_bool = all_bools(v);   /* t[[True, False]] is a mask, t[[1, 0]] picks rows */
         il->owned[il->nowned++] = t;
         ix->kind = ENG_IDX_TENSOR;
         ix->t = t;

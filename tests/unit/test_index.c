@@ -132,8 +132,10 @@ static void test_index_boolean_mask(void **state)
     /* a mask over the leading dims keeps the rest: y[rows] */
     eng_tensor *y = trange(2, SHAPE(2, 3));
     eng_tensor *rows = tmake(1, SHAPE(2), DATA(1, 0));
+    rows->is_bool = 1;   /* truth values, as a comparison makes them */
     check_release(GET(y, TI(rows)), 2, SHAPE(1, 3), DATA(0, 1, 2), 0);
     eng_tensor *cols = tmake(1, SHAPE(3), DATA(1, 0, 1));
+    cols->is_bool = 1;
     check_release(GET(y, ALL(), TI(cols)), 2, SHAPE(2, 2), DATA(0, 2, 3, 5), 0);
     check_release(GET(x, ALL(), TI(cols)), 3, SHAPE(2, 2, 4),
                   DATA(0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 20, 21, 22, 23), 0);
@@ -143,6 +145,7 @@ static void test_index_boolean_mask(void **state)
     eng_tensor *mk1 = GET(mk, I(1));
     check_release(GET(x, I(1), TI(mk1)), 1, SHAPE(2), DATA(15, 20), 0);
     eng_tensor *none = eng_tensor_new(3, SHAPE(2, 3, 4), &err);
+    none->is_bool = 1;
     check_release(GET(x, TI(none)), 1, SHAPE(0), DATA(0), 0);
     eng_tensor *tensors[] = { none, mk1, mk, five, cols, rows, y, m, x };
     for (int i = 0; i < NELEMS(tensors); i++)
@@ -163,8 +166,11 @@ static void test_index_integer_arrays(void **state)
     check_release(GET(y, TI(zero_d)), 1, SHAPE(3), DATA(3, 4, 5), 0);
     eng_tensor *two_d = tmake(2, SHAPE(2, 2), DATA(2, 2, 0, 1));
     check_release(GET(y, I(1), TI(two_d)), 2, SHAPE(2, 2), DATA(5, 5, 3, 4), 0);
-    /* A 0/1 tensor shaped like the indexed dims is a mask, by definition (documented). */
+    /* 0/1 values shaped like the indexed dims: integer indices unless they are truth values
+     * (is_bool), so y[[0, 1]] picks both rows as in NumPy. */
     eng_tensor *i01 = tmake(1, SHAPE(2), DATA(0, 1));
+    check_release(GET(y, TI(i01)), 2, SHAPE(2, 3), DATA(0, 1, 2, 3, 4, 5), 0);
+    i01->is_bool = 1;
     check_release(GET(y, TI(i01)), 2, SHAPE(1, 3), DATA(3, 4, 5), 0);
     eng_tensor *bad = tmake(1, SHAPE(2), DATA(0, 5)), *frac = tmake(1, SHAPE(1), DATA(0.5f));
     assert_error(eng_index_get(y, 1, IDX(TI(bad)), &err), &err, ENG_ERR_INDEX,
