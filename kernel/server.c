@@ -390,11 +390,12 @@ void kern_server_free(kern_server *srv)
     } else if (srv->hb) {
         zmq_close(srv->hb);
     }
-    if (srv->hb_ctx) zmq_ctx_term(srv->hb_ctx);
+    /* zmq_ctx_term may be interrupted by a signal (EINTR); it can simply be called again. */
+    while (srv->hb_ctx && zmq_ctx_term(srv->hb_ctx) != 0 && errno == EINTR) {}
     void *socks[4] = {srv->shell, srv->control, srv->stdin_sock, srv->iopub};
     for (int i = 0; i < 4; i++)
         if (socks[i]) zmq_close(socks[i]);
-    if (srv->zctx) zmq_ctx_term(srv->zctx);   /* waits at most the 500 ms linger */
+    while (srv->zctx && zmq_ctx_term(srv->zctx) != 0 && errno == EINTR) {}   /* <= 500 ms linger */
     if (srv->vm) lang_vm_free(srv->vm);
     kern_clear_updates(srv);
     for (size_t i = 0; i < srv->n_queued; i++) kern_msg_free(&srv->queued[i]);

@@ -7,23 +7,42 @@
  * frames before parsing, and encoding serializes each dict once and signs those very bytes.
  * No sockets here: the functions work on frame arrays, which is what the fuzz target feeds.
  */
+/* OpenSSL 3 deprecates the low-level SHA256_* functions, but they hash without loading the
+ * provider machinery that EVP_MAC needs: that machinery costs ~2.3 MB of resident memory and
+ * several ms of start-up, a large share of the kernel's budget (DESIGN.md 8: < 15 MB, < 30 ms).
+ * So HMAC (RFC 2104) is built here on libcrypto's SHA-256, with the keyed inner and outer
+ * states computed once. A libcrypto built without the deprecated API gets the EVP_MAC path. */
+#define OPENSSL_API_COMPAT 10101
 #include "kernel/kernel.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/core_names.h>
 #include <openssl/params.h>
+#include <openssl/sha.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(OPENSSL_NO_DEPRECATED_3_0)
+#define USE_EVP_MAC 1
+#else
+#define USE_EVP_MAC 0
+#endif
+
 static const char DELIM[] = "<IDS|MSG>";
 #define DELIM_LEN 9
 
 struct kern_auth {
-    EVP_MAC *mac;        /* NULL when signing is off */
+    int on;              /* 0: signing is off (empty key) */
+#if USE_EVP_MAC
+    EVP_MAC *mac;
     EVP_MAC_CTX *ctx;    /* keyed once; EVP_MAC_init(ctx, NULL, ...) reuses the key */
+#else
+    SHA256_CTX inner;    /* SHA-256 state after (key ^ ipad) */
+    SHA256_CTX outer;    /* SHA-256 state after (key ^ opad) */
+#endif
 };
 
 static void set_err(char *err, size_t cap, const char *fmt, ...)
@@ -37,6 +56,59 @@ static void set_err(char *err, size_t cap, const char *fmt, ...)
 
 /* ---- signing ------------------------------------------------------------------------------- */
 
+#if USE_EVP_MAC
+static int auth_key(kern_auth *auth, const char *key)
+{
+    auth->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    auth->ctx = auth->mac ? EVP_MAC_CTX_new(auth->mac) : NULL;
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+        OSSL_PARAM_construct_end(),
+    };
+    return auth->ctx && EVP_MAC_init(auth->ctx, (const unsigned char *)key, strlen(key), params) ? 0 : -1;
+}
+
+static int auth_mac(kern_auth *auth, const unsigned char *const part[4], const size_t len[4],
+                    unsigned char md[32])
+{
+    size_t mdlen = 0;
+    if (!EVP_MAC_init(auth->ctx, NULL, 0, NULL)) return -1;
+    for (int i = 0; i < 4; i++)
+        if (!EVP_MAC_update(auth->ctx, part[i], len[i])) return -1;
+    return EVP_MAC_final(auth->ctx, md, &mdlen, 32) && mdlen == 32 ? 0 : -1;
+}
+#else
+/* HMAC(K, m) = H((K0 ^ opad) || H((K0 ^ ipad) || m)), K0 = K (or H(K) if longer than a block)
+ * zero-padded to the 64-byte block. */
+static int auth_key(kern_auth *auth, const char *key)
+{
+    unsigned char k0[SHA256_CBLOCK] = {0}, pad[SHA256_CBLOCK];
+    size_t n = strlen(key);
+    if (n > SHA256_CBLOCK) SHA256((const unsigned char *)key, n, k0);
+    else memcpy(k0, key, n);
+    for (int i = 0; i < SHA256_CBLOCK; i++) pad[i] = k0[i] ^ 0x36;
+    int ok = SHA256_Init(&auth->inner) && SHA256_Update(&auth->inner, pad, sizeof pad);
+    for (int i = 0; i < SHA256_CBLOCK; i++) pad[i] = k0[i] ^ 0x5c;
+    ok = ok && SHA256_Init(&auth->outer) && SHA256_Update(&auth->outer, pad, sizeof pad);
+    OPENSSL_cleanse(k0, sizeof k0);
+    OPENSSL_cleanse(pad, sizeof pad);
+    return ok ? 0 : -1;
+}
+
+static int auth_mac(kern_auth *auth, const unsigned char *const part[4], const size_t len[4],
+                    unsigned char md[32])
+{
+    SHA256_CTX c = auth->inner;
+    unsigned char ih[32];
+    for (int i = 0; i < 4; i++)
+        if (!SHA256_Update(&c, part[i], len[i])) return -1;
+    if (!SHA256_Final(ih, &c)) return -1;
+    c = auth->outer;
+    return SHA256_Update(&c, ih, sizeof ih) && SHA256_Final(md, &c) ? 0 : -1;
+}
+#endif
+
 kern_auth *kern_auth_new(const char *scheme, const char *key, char *err, size_t errcap)
 {
     kern_auth *auth = calloc(1, sizeof *auth);
@@ -47,14 +119,8 @@ kern_auth *kern_auth_new(const char *scheme, const char *key, char *err, size_t 
         free(auth);
         return NULL;
     }
-    auth->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    auth->ctx = auth->mac ? EVP_MAC_CTX_new(auth->mac) : NULL;
-    char digest[] = "SHA256";
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-        OSSL_PARAM_construct_end(),
-    };
-    if (!auth->ctx || !EVP_MAC_init(auth->ctx, (const unsigned char *)key, strlen(key), params)) {
+    auth->on = 1;
+    if (auth_key(auth, key) != 0) {
         set_err(err, errcap, "OpenSSL cannot set up HMAC-SHA256");
         kern_auth_free(auth);
         return NULL;
@@ -65,8 +131,11 @@ kern_auth *kern_auth_new(const char *scheme, const char *key, char *err, size_t 
 void kern_auth_free(kern_auth *auth)
 {
     if (!auth) return;
+#if USE_EVP_MAC
     EVP_MAC_CTX_free(auth->ctx);
     EVP_MAC_free(auth->mac);
+#endif
+    OPENSSL_cleanse(auth, sizeof *auth);
     free(auth);
 }
 
@@ -74,13 +143,9 @@ int kern_auth_sign(kern_auth *auth, const unsigned char *const part[4], const si
                    char hex[65])
 {
     hex[0] = '\0';
-    if (!auth || !auth->ctx) return 0;
+    if (!auth || !auth->on) return 0;
     unsigned char md[32];
-    size_t mdlen = 0;
-    if (!EVP_MAC_init(auth->ctx, NULL, 0, NULL)) return -1;
-    for (int i = 0; i < 4; i++)
-        if (!EVP_MAC_update(auth->ctx, part[i], len[i])) return -1;
-    if (!EVP_MAC_final(auth->ctx, md, &mdlen, sizeof md) || mdlen != 32) return -1;
+    if (auth_mac(auth, part, len, md) != 0) return -1;
     static const char digits[] = "0123456789abcdef";
     for (int i = 0; i < 32; i++) {
         hex[2 * i] = digits[md[i] >> 4];
@@ -93,7 +158,7 @@ int kern_auth_sign(kern_auth *auth, const unsigned char *const part[4], const si
 /* Constant-time check of a received signature frame against the four frames after it. */
 static int verify(kern_auth *auth, const kern_frame *sig, const kern_frame *parts)
 {
-    if (!auth || !auth->ctx) return 0;
+    if (!auth || !auth->on) return 0;
     const unsigned char *p[4];
     size_t n[4];
     for (int i = 0; i < 4; i++) { p[i] = parts[i].data; n[i] = parts[i].len; }
