@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/engine_internal.h"
 
@@ -57,6 +58,16 @@ int eng_shape_check(int ndim, const int64_t *shape, int64_t *size, eng_error *er
         n *= shape[d];
     }
     *size = has_zero ? 0 : n;
+    /* Past 256 MB, compare with the machine's memory: Linux overcommits, so a 20 GB malloc
+     * "succeeds" and the process is killed later when the pages are touched. */
+    if (*size > ((int64_t)1 << 26)) {
+        double need = (double)*size * sizeof(float);
+        double have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+        if (have > 0 && need > 0.8 * have)
+            return eng_err(err, ENG_ERR_MEMORY, "a tensor of shape %s needs %.1f GB, more than "
+                           "this machine's %.1f GB of memory allows",
+                           eng_shape_format(ndim, shape, buf, sizeof buf), need / 1e9, have / 1e9);
+    }
     return ENG_OK;
 }
 
