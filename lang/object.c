@@ -288,12 +288,30 @@ void lang_obj_clear(lang_vm *vm, lang_obj *o)
     }
 }
 
+/* Frees o and, through lang_obj_clear, whatever only it referenced. Freeing a list nested a
+ * million deep would recurse a million C frames, so past a depth the objects are queued on
+ * vm->trash and freed by the outermost call, as CPython's "trashcan" does. */
 void lang_obj_free(lang_vm *vm, lang_obj *o)
 {
     if (lang_is_container(o)) lang_gc_untrack(o);
+    if (vm->free_depth >= 64) {
+        o->gc_next = vm->trash;   /* untracked: the link is free to use */
+        vm->trash = o;
+        return;
+    }
+    vm->free_depth++;
     o->refcount = 1;   /* keep it alive while its children are released */
     lang_obj_clear(vm, o);
     free(o);
+    while (vm->free_depth == 1 && vm->trash) {
+        lang_obj *t = vm->trash;
+        vm->trash = t->gc_next;
+        t->gc_next = NULL;
+        t->refcount = 1;
+        lang_obj_clear(vm, t);
+        free(t);
+    }
+    vm->free_depth--;
 }
 
 /* ---- generic operations ---------------------------------------------------------------- */

@@ -58,7 +58,10 @@ typedef struct parser {
     lang_error *err;
     jmp_buf fail;
     int line_offset, col_offset;   /* for f-string sub-parsers: where the text sits */
+    int depth;                     /* nesting of expressions, to stop before the C stack ends */
 } parser;
+
+#define MAX_NESTING 200
 
 static void fail_at(parser *p, lang_token t, const char *fmt, ...)
 {
@@ -627,19 +630,24 @@ static lang_node *power(parser *p)
 static lang_node *unary(parser *p)
 {
     lang_token t = p->cur;
+    if (++p->depth > MAX_NESTING) fail_at(p, t, "expression nested too deeply (more than %d levels)", MAX_NESTING);
     if (match(p, LANG_TOK_MINUS) || match(p, LANG_TOK_PLUS) || match(p, LANG_TOK_TILDE)) {
         lang_node *operand = unary(p);
         if (t.type == LANG_TOK_MINUS && operand->kind == LANG_N_NUM && operand->col == t.col + 1) {
             operand->num = -operand->num;   /* fold "-3": keeps [[-1, 2]] a number literal */
             operand->col = t.col;
+            p->depth--;
             return operand;
         }
         lang_node *n = node_at(p, LANG_N_UNARY, t);
         n->op = t.type;
         n->a = operand;
+        p->depth--;
         return n;
     }
-    return power(p);
+    lang_node *e = power(p);
+    p->depth--;
+    return e;
 }
 
 /* Binary operator precedence, higher binds tighter (Python's table). 0: not a binary op. */

@@ -47,6 +47,8 @@ struct lang_vm {
     const char *cur_file;
     lang_error scratch_err;      /* used when no caller error is set */
     lang_value *capture;         /* when set, ECHO stores the value here (help.c) */
+    int free_depth;              /* nesting of lang_obj_free; past 64 objects go to trash */
+    lang_obj *trash;             /* objects waiting to be freed (object.c) */
     /* methods of native classes, parsed on first use (vm_index.c) */
     lang_builtin **native_methods;
     const lang_native_class **native_method_cls;
