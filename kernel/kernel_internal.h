@@ -115,6 +115,7 @@ struct kern_server {
 
     double last_pump;                      /* last time poll() looked at the control socket */
     pid_t parent_pid;                      /* JPY_PARENT_PID, 0 if unset */
+    pid_t first_ppid;                      /* getppid() at start */
     kern_msg *queued;                      /* shell requests taken off the socket when a cell */
     size_t n_queued;                       /* failed with stop_on_error (kern_collect_queued) */
     int stopping;                          /* shutdown requested (or SIGTERM): leave the loop */

@@ -248,9 +248,14 @@ int kern_stop_requested(const kern_server *srv)
     return srv->stopping || terminated;
 }
 
+/* Like ipykernel's ParentPollerUnix: the launcher passes its pid in JPY_PARENT_PID. We are
+ * orphaned when our parent changes (we were reparented), or, when a wrapper started us, when
+ * the launcher's pid no longer exists. An orphan exits instead of holding ports and memory. */
 int kern_parent_gone(const kern_server *srv)
 {
-    return srv->parent_pid > 0 && getppid() != srv->parent_pid;
+    if (srv->parent_pid <= 0) return 0;
+    if (getppid() != srv->first_ppid) return 1;
+    return srv->first_ppid != srv->parent_pid && kill(srv->parent_pid, 0) != 0 && errno == ESRCH;
 }
 
 int kern_server_run(kern_server *srv)
@@ -365,7 +370,11 @@ kern_server *kern_server_new(const kern_conn *conn, char *err, size_t errcap)
     kern_history_init(&srv->history);
     srv->out.name = "stdout";
     srv->err.name = "stderr";
-    if (getenv("JPY_PARENT_PID")) srv->parent_pid = getppid();
+    const char *jpy = getenv("JPY_PARENT_PID");
+    if (jpy && atoi(jpy) > 0) {
+        srv->parent_pid = (pid_t)atoi(jpy);
+        srv->first_ppid = getppid();
+    }
     if (!(srv->auth = kern_auth_new(conn->signature_scheme, conn->key, err, errcap)) ||
         open_sockets(srv, conn, err, errcap) != 0)
         goto fail;

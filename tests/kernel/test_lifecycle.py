@@ -122,6 +122,44 @@ class LifecycleTests(unittest.TestCase):
         kc.stop_channels()
         km.cleanup_resources()
 
+    def test_orphaned_kernel_exits(self):
+        """A kernel whose launcher dies (JPY_PARENT_PID) exits by itself within a few seconds."""
+        exe = kutil.kernel_binary()
+        with tempfile.TemporaryDirectory() as t:
+            conn = os.path.join(t, "conn.json")
+            ports = []
+            for _ in range(5):
+                s = socket.socket()
+                s.bind(("127.0.0.1", 0))
+                ports.append(s.getsockname()[1])
+                s.close()
+            with open(conn, "w") as f:
+                json.dump(dict(zip(["shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"], ports),
+                               ip="127.0.0.1", transport="tcp", signature_scheme="hmac-sha256", key="k"), f)
+            launcher = ("import os, subprocess, sys, time\n"
+                        "p = subprocess.Popen([sys.argv[1], '-f', sys.argv[2]], start_new_session=True,\n"
+                        "    stdin=subprocess.PIPE, env=dict(os.environ, JPY_PARENT_PID=str(os.getpid())))\n"
+                        "print(p.pid, flush=True)\n"
+                        "time.sleep(0.5)\n"
+                        "print(p.poll() is None, flush=True)\n")
+            out = subprocess.run(["/usr/bin/python3", "-c", launcher, exe, conn],
+                                 capture_output=True, text=True, timeout=30)
+            pid, alive = out.stdout.split()[:2]
+            pid = int(pid)
+            self.assertEqual(alive, "True", "the kernel did not start: " + out.stderr)
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                try:
+                    with open("/proc/%d/status" % pid) as f:
+                        if "\nState:\tZ" in f.read():
+                            break
+                except FileNotFoundError:
+                    break
+                time.sleep(0.1)
+            else:
+                os.kill(pid, signal.SIGKILL)
+                self.fail("the orphaned kernel is still running")
+
     def test_kernelspec_files(self):
         d = kutil.kernel_spec_dir()
         with open(os.path.join(d, "kernel.json")) as f:
