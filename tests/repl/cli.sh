@@ -64,6 +64,16 @@ expect "piped: the end of input closes the last block" 0 "open block at EOF" "" 
 : >"$T/in"
 
 expect "warn() goes to stderr" 0 "" "warning: careful" -- "$NABLA" -e 'warn("careful")'
+expect "display() shows text/plain" 0 "tensor([[1., 2.]])" "" -- "$NABLA" -e 'display([[1, 2]])'
+expect "clear_output() off a terminal writes nothing" 0 "$(printf 'a\nb')" "" -- \
+  "$NABLA" -e 'print("a")
+clear_output()
+print("b")'
+expect "help(name) is paged to stdout" 0 "$("$NABLA" -e 'help(zeros)')" "" -- "$NABLA" -e 'help(zeros)'
+case "$(cat "$T/out")" in
+  "zeros("*) pass=$((pass + 1)); echo "  ok   help(zeros) starts with its signature" ;;
+  *) fail=$((fail + 1)); echo "  FAIL help(zeros) printed: $(head -n 1 "$T/out")" ;;
+esac
 
 echo "command-line tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
