@@ -25,7 +25,7 @@ lang_vm *lang_vm_new(const lang_host *host)
     vm->gc_head.gc_next = vm->gc_head.gc_prev = &vm->gc_head;
     vm->gc_threshold = GC_THRESHOLD;
     eng_rng_seed(&vm->rng, 0x6e61626c61ull);   /* "nabla": runs repeat unless seeded */
-    if (lang_lib_core_open(vm) != LANG_OK || lang_lib_tensor_open(vm) != LANG_OK) {
+    if (lang_libs_open(vm) != LANG_OK) {
         lang_vm_free(vm);
         return NULL;
     }

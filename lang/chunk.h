@@ -75,6 +75,8 @@ typedef enum lang_opcode {
     LANG_OP_FORMAT,         /* u16 k: spec string or 0xFFFF, u8 repr flag */
     LANG_OP_BUILD_STRING,   /* u16 n: concatenates n strings */
     LANG_OP_ASSERT,         /* u8 has_message: cond [msg] -> */
+    LANG_OP_WITH_ENTER,     /* ctx -> value: ctx goes to the VM's with-stack, enter() called */
+    LANG_OP_WITH_EXIT,      /* pops the with-stack and calls exit() */
     LANG_OP_COUNT
 } lang_opcode;
 

@@ -25,6 +25,7 @@ typedef struct loop {
     size_t continues[64];      /* for loops: forward jumps to the FOR_LOOP test */
     int ncontinues;
     int depth;                 /* stack depth at the loop's start */
+    int withs;                 /* `with` blocks open at the loop's start */
 } loop;
 
 typedef struct compiler {
@@ -38,6 +39,7 @@ typedef struct compiler {
     lang_error *err;
     jmp_buf *fail;
     int echo;                  /* ECHO the value of a final bare expression */
+    int withs;                 /* `with` blocks open here: break/continue/return close them */
     const char *source;
     lang_str *src;             /* the source as a shared string, referenced by every proto */
 } compiler;
@@ -650,7 +652,7 @@ static void end_loop(compiler *c, loop *l)
 
 static void while_stmt(compiler *c, lang_node *s)
 {
-    loop l = { .outer = c->loops, .start = c->proto->chunk.len, .depth = c->depth };
+    loop l = { .outer = c->loops, .start = c->proto->chunk.len, .depth = c->depth, .withs = c->withs };
     c->loops = &l;
     size_t exit = condition_jump(c, s->a);
     block(c, s->list, s->n);
@@ -672,7 +674,7 @@ static void for_stmt(compiler *c, lang_node *s)
     set_pos(c, s->b);
     emit_op(c, LANG_OP_GET_ITER, 1);           /* iterable position */
     size_t to_test = emit_jump(c, LANG_OP_JUMP, 0);
-    loop l = { .outer = c->loops, .is_for = 1, .depth = c->depth };
+    loop l = { .outer = c->loops, .is_for = 1, .depth = c->depth, .withs = c->withs };
     c->loops = &l;
     size_t body = c->proto->chunk.len;
     /* a plain variable as the target: FOR_LOOP stores the item into it directly */
@@ -706,6 +708,7 @@ static void break_continue(compiler *c, lang_node *s)
     if (!l) fail_node(c, LANG_ERR_SYNTAX, s, "'%s' outside a loop", what);
     int saved = c->depth;
     set_pos(c, s);
+    for (int i = l->withs; i < c->withs; i++) emit_op(c, LANG_OP_WITH_EXIT, 0);
     if (s->kind == LANG_N_CONTINUE) {
         if (!l->is_for) {
             emit_loop(c, l->start);
@@ -724,12 +727,31 @@ static void break_continue(compiler *c, lang_node *s)
     c->depth = saved;
 }
 
+/* with ctx as x: body   ->   <ctx> WITH_ENTER (<store x> | POP) <body> WITH_EXIT
+ * WITH_ENTER moves the context onto the VM's with-stack, so the value stack is as before and
+ * break, continue and return only need a WITH_EXIT per open block; an error unwinding the
+ * frame makes the VM call the exits itself. */
+static void with_stmt(compiler *c, lang_node *s)
+{
+    expr(c, s->a);
+    set_pos(c, s);
+    emit_op(c, LANG_OP_WITH_ENTER, 0);   /* ctx -> the value of `as` */
+    if (s->b) store(c, s->b);
+    else emit_op(c, LANG_OP_POP, -1);
+    c->withs++;
+    block(c, s->list, s->n);
+    c->withs--;
+    set_pos(c, s);
+    emit_op(c, LANG_OP_WITH_EXIT, 0);
+}
+
 static void return_stmt(compiler *c, lang_node *s)
 {
     if (c->scope->is_module) fail_node(c, LANG_ERR_SYNTAX, s, "'return' outside a function");
     if (s->a) expr(c, s->a);
     else emit_op(c, LANG_OP_NONE, 1);
     set_pos(c, s);
+    for (int i = 0; i < c->withs; i++) emit_op(c, LANG_OP_WITH_EXIT, 0);
     emit_op(c, LANG_OP_RETURN, -1);
 }
 
@@ -761,9 +783,7 @@ static void statement(compiler *c, lang_node *s, int last)
         set_pos(c, s);
         emit_op_u8(c, LANG_OP_ASSERT, s->b ? -2 : -1, s->b != NULL);
         break;
-    case LANG_N_WITH:
-        fail_node(c, LANG_ERR_SYNTAX, s, "'with' is not supported yet");
-        break;
+    case LANG_N_WITH: with_stmt(c, s); break;
     default:
         fail_node(c, LANG_ERR_SYNTAX, s, "unexpected statement");
     }

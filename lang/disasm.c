@@ -64,7 +64,8 @@ static const op_info op_info_table[LANG_OP_COUNT] = {
     [LANG_OP_CALL_METHOD_KW] = {"CALL_METHOD_KW", "wbw"}, [LANG_OP_CLOSURE] = {"CLOSURE", "wb"},
     [LANG_OP_RETURN] = {"RETURN", ""}, [LANG_OP_ECHO] = {"ECHO", ""},
     [LANG_OP_FORMAT] = {"FORMAT", "wb"}, [LANG_OP_BUILD_STRING] = {"BUILD_STRING", "w"},
-    [LANG_OP_ASSERT] = {"ASSERT", "b"},
+    [LANG_OP_ASSERT] = {"ASSERT", "b"}, [LANG_OP_WITH_ENTER] = {"WITH_ENTER", ""},
+    [LANG_OP_WITH_EXIT] = {"WITH_EXIT", ""},
 };
 
 const char *lang_op_name(lang_opcode op)

@@ -198,6 +198,30 @@ static lang_status name_error(lang_vm *vm, const char *name, int local)
     return LANG_ERR_NAME;
 }
 
+/* `with ctx:` -- ctx must be a native object with enter/exit (no_grad()). */
+static lang_status with_enter(lang_vm *vm, lang_value ctx, lang_value *out)
+{
+    if (!LANG_IS_TYPE(ctx, LANG_OBJ_NATIVE) || !LANG_AS_NATIVE(ctx)->cls->enter)
+        return lang_raise(vm, LANG_ERR_TYPE, "a %s cannot be used in 'with' (try: with no_grad():)",
+                          lang_type_name(ctx));
+    if (vm->nwiths == (int)(sizeof vm->withs / sizeof vm->withs[0]))
+        return lang_raise(vm, LANG_ERR_RECURSION, "too many nested 'with' blocks");
+    lang_native *n = LANG_AS_NATIVE(ctx);
+    lang_status st = n->cls->enter(vm, n->ptr, out);
+    if (st != LANG_OK) return st;
+    vm->withs[vm->nwiths].ctx = ctx;
+    vm->withs[vm->nwiths++].frame = vm->nframes - 1;
+    return LANG_OK;
+}
+
+static void with_exit(lang_vm *vm)
+{
+    lang_value ctx = vm->withs[--vm->nwiths].ctx;
+    lang_native *n = LANG_AS_NATIVE(ctx);
+    n->cls->exit(vm, n->ptr);
+    lang_decref(vm, ctx);
+}
+
 /* A traceback line for a frame being unwound: where its caller called it. */
 static void add_trace(lang_vm *vm, int frame_index, int *lines)
 {
@@ -228,6 +252,7 @@ static void unwind(lang_vm *vm, int entry, const uint8_t *op_ip, lang_value *sp)
         vm->raised_pos = 1;
     }
     int lines = 0;
+    while (vm->nwiths > 0 && vm->withs[vm->nwiths - 1].frame >= entry) with_exit(vm);
     lang_value *floor = vm->frames[entry].base - 1;
     for (int i = vm->nframes - 1; i >= entry; i--) add_trace(vm, i, &lines);
     while (sp > floor) lang_decref(vm, *--sp);
@@ -252,7 +277,7 @@ static lang_status execute(lang_vm *vm, int entry, lang_value *result)
         L(LIST_APPEND), L(DICT_SET), L(UNPACK), L(GET_ITER), L(FOR_ITER), L(FOR_LOOP), L(FOR_LOOP_LOCAL), L(FOR_LOOP_GLOBAL),
         L(INPLACE_LOCAL), L(INPLACE_GLOBAL), L(INPLACE_LL), L(INPLACE_GG), L(ADD_K), L(SUB_K), L(CMP_JUMP), L(CALL), L(CALL_KW),
         L(CALL_METHOD), L(CALL_METHOD_KW), L(CLOSURE), L(RETURN), L(ECHO), L(FORMAT),
-        L(BUILD_STRING), L(ASSERT),
+        L(BUILD_STRING), L(ASSERT), L(WITH_ENTER), L(WITH_EXIT),
 #undef L
     };
     lang_frame *fr = &vm->frames[vm->nframes - 1];
@@ -925,6 +950,15 @@ op_ASSERT: {
     for (int i = 0; i <= has_msg; i++) { v = POP(); lang_decref(vm, v); }
     DISPATCH();
 }
+
+op_WITH_ENTER:
+    SAVE();
+    CHECK(with_enter(vm, sp[-1], &v));
+    sp[-1] = v;   /* the context's reference moved to the with-stack */
+    DISPATCH();
+op_WITH_EXIT:
+    with_exit(vm);
+    DISPATCH();
 
 error:
     unwind(vm, entry, op_ip, sp);

@@ -48,6 +48,8 @@ struct lang_vm {
     lang_error scratch_err;      /* used when no caller error is set */
     lang_value *capture;         /* when set, ECHO stores the value here (help.c) */
     int free_depth;              /* nesting of lang_obj_free; past 64 objects go to trash */
+    struct { lang_value ctx; int frame; } withs[64];   /* open `with` blocks (vm.c) */
+    int nwiths;
     lang_obj *trash;             /* objects waiting to be freed (object.c) */
     /* methods of native classes, parsed on first use (vm_index.c) */
     lang_builtin **native_methods;
@@ -120,7 +122,8 @@ void lang_error_set_pos(lang_vm *vm, const lang_srcpos *pos, const char *file);
 void lang_error_fill_line(lang_error *e, const char *source);
 void lang_suggest_name(lang_vm *vm, const char *name);
 
-/* library openers */
+/* library openers (libs.c lists them) */
+lang_status lang_libs_open(lang_vm *vm);
 lang_status lang_lib_core_open(lang_vm *vm);
 lang_status lang_lib_tensor_open(lang_vm *vm);
 

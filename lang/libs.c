@@ -1,0 +1,21 @@
+/*
+ * libs.c -- the builtin libraries a new VM loads, in order. Each lang/lib_*.c binds one part
+ * of the engine (or the viz, or the lessons) to the language and exports one opener.
+ */
+#include "lang/vm.h"
+
+typedef lang_status (*lib_opener)(lang_vm *vm);
+
+static const lib_opener openers[] = {
+    lang_lib_core_open,     /* print, len, range, str, list, dict ... (lib_core.c, lib_seq.c) */
+    lang_lib_tensor_open,   /* tensors (lib_tensor.c, lib_tensor_builtins.c) */
+};
+
+lang_status lang_libs_open(lang_vm *vm)
+{
+    for (size_t i = 0; i < sizeof openers / sizeof openers[0]; i++) {
+        lang_status st = openers[i](vm);
+        if (st != LANG_OK) return st;
+    }
+    return LANG_OK;
+}
