@@ -100,7 +100,7 @@ void kern_iso_date(char out[40])
 static json_t *make_header(kern_server *srv, const char *msg_type)
 {
     char id[80], date[40];
-    snprintf(id, sizeof id, "%s_%d_%llu", srv->session, (int)getpid(), ++srv->n_sent);
+    snprintf(id, sizeof id, "%s_%llu", srv->session, ++srv->n_sent);
     kern_iso_date(date);
     return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "msg_id", id, "session", srv->session,
                      "username", srv->username, "date", date, "msg_type", msg_type,
