@@ -24,7 +24,7 @@ bench_check() {
 
 # Arithmetic and formatting through awk (the shell has no floats).
 calc() { awk "BEGIN { printf \"%s\", $1 }"; }
-fmt_s() { awk -v t="$1" 'BEGIN { if (t < 1) printf "%.3f s", t; else printf "%.2f s", t }'; }
+fmt_s() { awk -v t="$1" 'BEGIN { if (t < 0.9995) printf "%.3f s", t; else printf "%.2f s", t }'; }
 fmt_ns() { awk -v t="$1" 'BEGIN { printf "%.0f ns", t }'; }
 fmt_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
 # meets A OP B: "yes" or "no" (OP is an awk comparison, e.g. "<=").

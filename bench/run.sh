@@ -5,8 +5,9 @@
 #
 # Every figure is wall-clock, the best of RUNS runs (default 5) of a whole process, start-up
 # included, timed by bench/timeit.c, which interleaves the runs of the programs compared. Each program's output is checked once before timing.
-# Rows for later issues (training vs PyTorch, kernel latency vs ipykernel) go in
-# bench/rows_*.sh: each is sourced after the core rows and prints its rows with bench_row.
+# Rows of other parts live in their own scripts, sourced after the core rows when present:
+# bench/train.sh (training epochs vs PyTorch), bench/kernel.sh (kernel latency and memory vs
+# ipykernel), then any bench/rows_*.sh. Each prints its rows with bench_row (lib.sh).
 set -euo pipefail
 BUILD=${1:-build}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -57,8 +58,8 @@ np=$(calc "($pfull - $pempty) * 1e9 / 1000000")
 bench_row "\`y = x + x\`, 10 float32, per op (empty loop subtracted)" "$(fmt_ns "$nn")" \
           "NumPy" "$(fmt_ns "$np")" "$(fmt_ratio "$nn" "$np")" "under 100 ns" "$(meets "$nn" "<" 100)"
 
-for rows in "$HERE"/rows_*.sh; do
-  [ -f "$rows" ] && . "$rows"
+for rows in "$HERE/train.sh" "$HERE/kernel.sh" "$HERE"/rows_*.sh; do
+  if [ -f "$rows" ]; then . "$rows"; fi
 done
 echo
 echo "Per-op rows: each language's 10^6-iteration loop is timed with and without the op (same"
