@@ -90,6 +90,12 @@ int kern_install(kern_install_mode mode, const char *prefix, const char *exe, ch
             return -1;
         }
         exe = self;
+        /* `make install DESTDIR=stage` runs the staged binary: the kernelspec must name the
+         * final path, without the staging prefix. */
+        const char *stage = getenv("DESTDIR");
+        size_t n = stage ? strlen(stage) : 0;
+        while (n > 1 && stage[n - 1] == '/') n--;
+        if (n > 0 && strncmp(self, stage, n) == 0 && self[n] == '/') exe = self + n;
     }
     snprintf(dir, dircap, "%s/kernels/nabla", base);
     if (make_dirs(dir, err, errcap) != 0 || write_kernel_json(dir, exe, err, errcap) != 0)

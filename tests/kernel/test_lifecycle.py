@@ -2,6 +2,7 @@
 SIGTERM, the kernelspec files and the --install modes."""
 import json
 import os
+import shutil
 import signal
 import socket
 import struct
@@ -191,6 +192,16 @@ class LifecycleTests(unittest.TestCase):
                 with open(os.path.join(where, "kernel.json")) as f:
                     self.assertEqual(json.load(f)["argv"][0], os.path.realpath(exe))
                 check_png(self, os.path.join(where, "logo-64x64.png"), 64)
+            # make install DESTDIR=stage: the kernelspec names the final path, not the staged one.
+            stage = os.path.join(t, "stage")
+            os.makedirs(os.path.join(stage, "usr", "bin"))
+            staged = os.path.join(stage, "usr", "bin", "nabla-kernel")
+            shutil.copy(exe, staged)
+            out = subprocess.run([staged, "--install", "--prefix", os.path.join(stage, "usr")],
+                                 env=dict(env, DESTDIR=stage), capture_output=True, text=True)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            with open(os.path.join(stage, "usr", "share", "jupyter", "kernels", "nabla", "kernel.json")) as f:
+                self.assertEqual(json.load(f)["argv"][0], "/usr/bin/nabla-kernel")
             bad = subprocess.run([exe, "--install", "--bogus"], capture_output=True, text=True)
             self.assertEqual(bad.returncode, 2)
             self.assertIn("unknown option", bad.stderr)
