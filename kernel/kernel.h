@@ -9,7 +9,10 @@
  *     control  ROUTER  shutdown, interrupt, kernel_info (answered even while a cell runs)
  *     stdin    ROUTER  input_request -> input_reply, for input() when the client allows it
  *     iopub    PUB     status busy/idle, stream, display_data, execute_result, error, ...
- *     hb       REP     raw heartbeat echo, on its own thread with its own ZeroMQ context
+ *     hb       ROUTER  raw heartbeat echo (zmq_proxy), on its own thread and ZeroMQ context
+ *
+ * IOPub is a plain PUB socket, as protocol 5.3 has it: an XPUB with `iopub_welcome` (5.5) would
+ * broadcast welcomes to every client, which clients validating against 5.3 reject.
  *
  * Everything else is one single-threaded zmq_poll loop (kern_server_run). A running cell is
  * interrupted by SIGINT (kernelspec interrupt_mode "signal") or by an interrupt_request, both of
