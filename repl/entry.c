@@ -137,6 +137,11 @@ repl_entry_state repl_entry_add(repl_entry *e, const char *line)
     if (e->lines == 1 && blank) return REPL_ENTRY_COMPLETE;   /* nothing typed: nothing to do */
     e->indent[0] = '\0';
     lang_status st = lang_is_complete(e->text, e->indent);
+    /* lang_is_complete() also waits after any indented last line, which is right for a block
+     * but not for a simple statement whose bracket continuation is aligned ("x = [1,\n
+     * 2]"): that one is complete as soon as it parses. */
+    if (st == LANG_ERR_INCOMPLETE && !is_block_entry(e) && would_close_here(e))
+        return REPL_ENTRY_COMPLETE;
     if (st == LANG_ERR_INCOMPLETE) return REPL_ENTRY_MORE;
     if (st != LANG_OK) return REPL_ENTRY_INVALID;
     /* Complete as far as the parser goes; a block still waits for its blank line. */

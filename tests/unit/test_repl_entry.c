@@ -52,6 +52,8 @@ static void test_entry_open_bracket_needs_more(void **state)
     assert_int_equal(FEED(&e, "x = [1,"), REPL_ENTRY_MORE);
     assert_int_equal(FEED(&e, "2]"), REPL_ENTRY_COMPLETE);   /* no blank line needed */
     assert_string_equal(e.text, "x = [1,\n2]\n");
+    repl_entry_reset(&e);
+    assert_int_equal(FEED(&e, "y = f(1,", "      2)"), REPL_ENTRY_COMPLETE);   /* aligned */
     repl_entry_free(&e);
 }
 
