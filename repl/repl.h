@@ -4,7 +4,8 @@
  * One program, five ways in (DESIGN.md 9):
  *
  *     nabla                      a readline REPL when stdin is a terminal; otherwise the piped
- *                                mode: stdin is read like typed lines, without prompts
+ *                                mode: stdin is read like typed lines, without prompts; an
+ *                                error is reported and the next entry runs (Ctrl-C stops all)
  *     nabla FILE.nabla [args]    runs a script; `argv` in the program is [FILE, args...]
  *     nabla -e 'CODE' [args]     runs a string
  *     nabla --dis FILE           prints the bytecode of FILE
@@ -47,6 +48,7 @@ typedef struct repl_session {
     int out_tty;         /* stdout is a terminal: flush eagerly, clear_output may erase */
     int errors;          /* errors reported so far (piped mode's exit status) */
     int input_cancelled; /* Ctrl-C ended an input() line during the current eval */
+    int interrupted;     /* the last entry was stopped by Ctrl-C (piped mode then stops) */
 } repl_session;
 
 /* Sets up the session and its interpreter reading from `in`. Returns 0, or -1 when the

@@ -57,6 +57,7 @@ int repl_eval_entry(repl_session *s, const char *text, const char *file, int ech
     if (st == LANG_ERR_INTERRUPT && isatty(fileno(stderr)) && !s->input_cancelled)
         fputc('\n', stderr);   /* the terminal echoed "^C": start the report on its own line */
     if (st != LANG_OK) report_error(s, &err);
+    s->interrupted = st == LANG_ERR_INTERRUPT;
     repl_signal_clear();   /* a Ctrl-C that came too late to stop this entry stops nothing */
     return st;
 }
@@ -155,13 +156,20 @@ int repl_run_interactive(repl_session *s)
 }
 
 /* One line of the stream into *buf, without its line end. Returns its length, or -1 at the
- * end. A read interrupted by Ctrl-C is retried. */
-static ssize_t read_line(FILE *in, char **buf, size_t *cap)
+ * end (or when Ctrl-C came while waiting for input). */
+static ssize_t read_line(repl_session *s, char **buf, size_t *cap)
 {
     ssize_t n;
-    while ((n = getline(buf, cap, in)) < 0 && errno == EINTR && !feof(in)) {
-        clearerr(in);
-        repl_signal_clear();
+    for (;;) {
+        errno = 0;
+        n = getline(buf, cap, s->in);
+        if (n >= 0 || errno != EINTR) break;
+        clearerr(s->in);
+        if (repl_signal_pending()) {
+            fputs("KeyboardInterrupt\n", stderr);
+            s->interrupted = 1;
+            break;
+        }
     }
     while (n > 0 && ((*buf)[n - 1] == '\n' || (*buf)[n - 1] == '\r')) (*buf)[--n] = '\0';
     return n;
@@ -176,10 +184,12 @@ int repl_run_stream(repl_session *s)
     char *buf = NULL;
     size_t cap = 0;
     int lineno = 0;
-    while (read_line(s->in, &buf, &cap) >= 0) feed_line(s, &e, buf, ++lineno, 0);
-    if (e.lines > 0) run_entry(s, &e, 0);   /* the last entry, closed by the end of input */
+    while (!s->interrupted && read_line(s, &buf, &cap) >= 0)
+        feed_line(s, &e, buf, ++lineno, 0);
+    if (!s->interrupted && e.lines > 0) run_entry(s, &e, 0);   /* closed by the end of input */
     free(buf);
     repl_entry_free(&e);
+    if (s->interrupted) return EXIT_INTERRUPTED;
     return s->errors ? EXIT_ERROR : 0;
 }
 
