@@ -75,5 +75,19 @@ case "$(cat "$T/out")" in
   *) fail=$((fail + 1)); echo "  FAIL help(zeros) printed: $(head -n 1 "$T/out")" ;;
 esac
 
+# Ctrl-C (SIGINT) stops a running script: the output so far is kept, status 130.
+printf 'print("started")\nwhile True:\n    pass\n' >"$T/spin.nabla"
+"$NABLA" "$T/spin.nabla" >"$T/out" 2>"$T/err" </dev/null &
+spin=$!
+sleep 0.5
+kill -INT "$spin"
+wait "$spin"
+rc=$?
+if [ $rc -eq 130 ] && [ "$(cat "$T/out")" = started ] && grep -q KeyboardInterrupt "$T/err"; then
+  pass=$((pass + 1)); echo "  ok   SIGINT stops a script with status 130"
+else
+  fail=$((fail + 1)); echo "  FAIL SIGINT: status $rc, stdout '$(cat "$T/out")', stderr '$(cat "$T/err")'"
+fi
+
 echo "command-line tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
