@@ -334,4 +334,184 @@ int eng_index_set_scalar(eng_tensor *t, int n, const eng_index *idx, float v, en
  * frees) or NULL if out of memory. */
 char *eng_tensor_format(const eng_tensor *t, const char *prefix);
 
+/* ---- autograd (engine/autograd*.c) ------------------------------------------------------- */
+
+/*
+ * Reverse-mode automatic differentiation, "backward runs kernels directly" (kann/llm.c style):
+ * every differentiable op records one eng_node on its result; eng_backward() walks the nodes in
+ * reverse topological order and each node's backward function runs plain kernels that ADD (+=)
+ * into its inputs' gradients. There are no higher-order gradients (backward records nothing).
+ *
+ * Usage:
+ *
+ *     eng_ag ag;  eng_ag_init(&ag);                  // gradients on; the VM owns one of these
+ *     eng_tensor *w = eng_param(w0, &err);           // a copy of w0 with requires_grad = 1
+ *     eng_tensor *h = eng_ag_matmul(&ag, x, w, &err);          // records a node (w needs grad)
+ *     eng_tensor *l = eng_ag_reduce(&ag, ENG_RED_MEAN, h, 0, NULL, 0, &err);
+ *     if (eng_backward(l, NULL, &err) != ENG_OK) ...           // w->grad += dl/dw; graph freed
+ *     eng_tensor_release(h); eng_tensor_release(l);            // w->grad lives on with w
+ *     eng_tensor_zero_grad(w);                                 // before the next step
+ *
+ *     int was = eng_ag_set_enabled(&ag, 0);          // `with no_grad():` ... nothing records
+ *     eng_ag_set_enabled(&ag, was);
+ *
+ * When an op records. The eng_ag_* wrappers below compute the plain op (same contract, same
+ * errors as the op without the prefix) and record a node only when gradients are enabled in
+ * `ag` AND at least one input has requires_grad (eng_ag_wants). Otherwise the result is exactly
+ * the plain op's: callers on the hot path may test eng_ag_wants first and call the plain op.
+ * ag NULL means "never record". A recorded result has requires_grad = 1 and node != NULL (a
+ * non-leaf); a parameter is a leaf (node NULL) with requires_grad = 1; only leaves get .grad.
+ *
+ * The graph and ownership (no cycles, so plain refcounting frees it):
+ *   - a result OWNS its node (t->node, freed when the tensor is freed; eng_tensor_release
+ *     calls eng_node_free);
+ *   - a node RETAINS its inputs (in[0..n_in-1]) and its saved tensors (saved[]) and owns `ctx`
+ *     (freed by ctx_free) until the graph is freed. A node never retains its own output: to
+ *     keep the output's values (exp, tanh, softmax...) save eng_tensor_detach(out) -- a view
+ *     header on the same storage without autograd state;
+ *   - eng_backward() frees the graph it walked (releases every node's inputs, saved tensors and
+ *     ctx, marks the node spent), as PyTorch does without retain_graph: a second backward
+ *     through the same nodes is ENG_ERR_VALUE. Freeing is iterative: a chain of a million ops
+ *     does not recurse.
+ *   - a leaf's grad is owned by the leaf. Its owner may preset it (e.g. a view into a model's
+ *     flat gradient buffer): it must then be contiguous with the leaf's shape, and is used as
+ *     is; otherwise autograd allocates it, zero-filled, on the first accumulation.
+ *
+ * Writing a differentiable op (how engine/nn*.c registers conv2d, pooling, the losses ...):
+ *
+ *     static int square_backward(eng_node *n, const eng_tensor *gout, eng_error *err)
+ *     {   // gout: contiguous, shaped like the op's output; n->in[0] is x (any strides)
+ *         eng_tensor *gx = eng_node_grad(n, 0, err);     // x's gradient buffer, contiguous
+ *         if (!gx) return err ? err->code : ENG_ERR_MEMORY;
+ *         eng_tensor *xc = eng_tensor_contiguous(n->in[0], err); ...
+ *         for (i ...) eng_tensor_data(gx)[i] += 2 * x[i] * eng_tensor_data(gout)[i];  // +=
+ *         ...
+ *         return ENG_OK;
+ *     }
+ *     eng_tensor *my_square(eng_ag *ag, eng_tensor *x, eng_error *err)
+ *     {
+ *         eng_tensor *y = ...forward...;
+ *         if (!y || !eng_ag_wants(ag, 1, &x)) return y;
+ *         eng_node *n = eng_node_new(y, "square", square_backward, 1, &x, err);
+ *         if (!n) { eng_tensor_release(y); return NULL; }
+ *         n->iarg[0] = axis;  n->farg[0] = eps;          // scalars the backward needs
+ *         return y;
+ *     }
+ *
+ * A backward function is only called when the node's output received a gradient; it skips
+ * inputs with !eng_node_wants(n, i) (their eng_node_grad is NULL with err->code ENG_OK).
+ * Gradients are float32 and contiguous; broadcasting is undone with eng_node_accum (which runs
+ * eng_sum_to) or by the kernel itself.
+ */
+
+typedef struct eng_ag {
+    int enabled;        /* 1: ops record nodes when an input requires grad (the default) */
+} eng_ag;
+
+/* A node's backward: add (+=) the gradient of each input that wants one, given gout = dL/d(out)
+ * (contiguous, the output's shape; borrowed). Returns ENG_OK or an error code (err filled). */
+typedef int (*eng_backward_fn)(eng_node *node, const eng_tensor *gout, eng_error *err);
+
+#define ENG_NODE_MAX_SAVED 4
+#define ENG_NODE_MAX_ARGS  (2 * ENG_MAX_DIMS)
+
+struct eng_node {
+    const char      *name;          /* the op's name ("matmul"), static string, for messages */
+    eng_backward_fn  backward;
+    /* saved state, released/freed with the graph; all zero from eng_node_new */
+    eng_tensor      *saved[ENG_NODE_MAX_SAVED];      /* retained tensors (never the output) */
+    int64_t          iarg[ENG_NODE_MAX_ARGS];        /* axes, shapes, strides, flags ... */
+    double           farg[4];                        /* eps, scalar operands ... */
+    void            *ctx;                            /* anything else; freed by ctx_free */
+    void           (*ctx_free)(void *ctx);
+    /* bookkeeping (autograd.c; read-only for ops) */
+    int              out_ndim;
+    int64_t          out_shape[ENG_MAX_DIMS];
+    eng_tensor      *grad;          /* dL/d(out) while backward runs, else NULL */
+    eng_node        *next;          /* work lists (topological sort, freeing) */
+    int              mark;          /* visit mark for the sort */
+    int              spent;         /* 1 once backward freed this node's graph */
+    int              n_in;
+    eng_tensor      *in[];          /* retained inputs */
+};
+
+/* Gradients on (enabled = 1). */
+void eng_ag_init(eng_ag *ag);
+/* Sets whether ops record (torch.set_grad_enabled); returns the previous setting, so a
+ * no_grad region is `int was = eng_ag_set_enabled(ag, 0); ... eng_ag_set_enabled(ag, was);`. */
+int  eng_ag_set_enabled(eng_ag *ag, int enabled);
+
+/* Nonzero when an op on in[0..n-1] must record: ag non-NULL and enabled and any input (NULL
+ * entries skipped) has requires_grad. Inline: this is the only autograd cost of a plain op. */
+static inline int eng_ag_wants(const eng_ag *ag, int n, eng_tensor *const *in)
+{
+    if (!ag || !ag->enabled)
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (in[i] && in[i]->requires_grad)
+            return 1;
+    return 0;
+}
+
+/* Attaches a new node to out (out->node, out->requires_grad = 1; out must have no node yet):
+ * in[0..n_in-1] retained, every other field zero. Returns the node (owned by out) or NULL on
+ * ENG_ERR_MEMORY, in which case out is unchanged (the caller releases it). */
+eng_node *eng_node_new(eng_tensor *out, const char *name, eng_backward_fn backward, int n_in,
+                       eng_tensor *const *in, eng_error *err);
+/* Frees a node and, iteratively, the graph only it kept alive. Called by eng_tensor_release;
+ * NULL is fine. */
+void eng_node_free(eng_node *node);
+
+/* In a backward function: nonzero when input i needs a gradient (in[i]->requires_grad). */
+int eng_node_wants(const eng_node *node, int i);
+/* In a backward function: input i's gradient accumulator (borrowed; contiguous, input i's
+ * shape, zero-filled when first made): the leaf's .grad, or for a non-leaf its node's pending
+ * gradient. NULL with err->code ENG_OK when input i wants no gradient; NULL with
+ * ENG_ERR_MEMORY (err filled) when it cannot be allocated. */
+eng_tensor *eng_node_grad(eng_node *node, int i, eng_error *err);
+/* grad(in[i]) += g, where g has in[i]'s shape or broadcasts to it from it (g is summed down
+ * with eng_sum_to: the gradient of a broadcast input). g is borrowed, any strides. A no-op
+ * returning ENG_OK when input i wants no gradient. */
+int eng_node_accum(eng_node *node, int i, const eng_tensor *g, eng_error *err);
+
+/* Backpropagates from t: gout is dL/dt (t's shape; borrowed), or NULL to seed 1 when t has one
+ * element (a scalar loss). Every leaf reached gets .grad += dL/dleaf; then the walked graph is
+ * freed (t->node stays, spent). Errors (ENG_ERR_VALUE): t does not require grad ("element 0 of
+ * tensors does not require grad and does not have a grad_fn" in PyTorch's words); t has more
+ * than one element and gout is NULL ("grad can be implicitly created only for scalar outputs,
+ * got shape (2, 3)"); gout's shape differs from t's; the graph was already freed by an earlier
+ * backward. A kernel error (ENG_ERR_MEMORY) stops the walk and frees the graph. */
+int eng_backward(eng_tensor *t, const eng_tensor *gout, eng_error *err);
+/* Zeroes t->grad in place when t has one (keeps the buffer: views into flat gradient buffers
+ * stay valid); nothing otherwise. */
+void eng_tensor_zero_grad(eng_tensor *t);
+/* A fresh contiguous copy of t with requires_grad = 1 and no grad: a parameter (param(t)). */
+eng_tensor *eng_param(const eng_tensor *t, eng_error *err);
+/* A view of t (same storage, same shape) without autograd state: requires_grad 0, no node. */
+eng_tensor *eng_tensor_detach(eng_tensor *t, eng_error *err);
+/* Text of the graph that produced t, one node per line, outputs first:
+ * "matmul (64, 10) <- (64, 784) (784, 10)" (malloc'd; caller frees; NULL when out of memory). */
+char *eng_graph_format(const eng_tensor *t);
+
+/* Differentiable ops: the same contracts as the plain ops (engine.h above), plus recording.
+ * Each returns a new reference or NULL + *err. */
+eng_tensor *eng_ag_binary(eng_ag *ag, eng_binop op, eng_tensor *a, eng_tensor *b, eng_error *err);
+eng_tensor *eng_ag_binary_scalar(eng_ag *ag, eng_binop op, eng_tensor *a, float s, int scalar_left,
+                                 eng_error *err);
+eng_tensor *eng_ag_unary(eng_ag *ag, eng_unop op, eng_tensor *t, eng_error *err);
+eng_tensor *eng_ag_clip(eng_ag *ag, eng_tensor *t, float lo, float hi, eng_error *err);
+eng_tensor *eng_ag_where(eng_ag *ag, eng_tensor *cond, eng_tensor *a, eng_tensor *b, eng_error *err);
+eng_tensor *eng_ag_matmul(eng_ag *ag, eng_tensor *a, eng_tensor *b, eng_error *err);
+eng_tensor *eng_ag_reduce(eng_ag *ag, eng_redop op, eng_tensor *t, int naxes, const int *axes,
+                          int keepdims, eng_error *err);
+eng_tensor *eng_ag_softmax(eng_ag *ag, eng_tensor *t, int axis, eng_error *err);
+eng_tensor *eng_ag_log_softmax(eng_ag *ag, eng_tensor *t, int axis, eng_error *err);
+eng_tensor *eng_ag_reshape(eng_ag *ag, eng_tensor *t, int ndim, const int64_t *shape, eng_error *err);
+eng_tensor *eng_ag_transpose(eng_ag *ag, eng_tensor *t, const int *perm, eng_error *err);
+eng_tensor *eng_ag_flatten(eng_ag *ag, eng_tensor *t, eng_error *err);
+eng_tensor *eng_ag_expand_dims(eng_ag *ag, eng_tensor *t, int axis, eng_error *err);
+eng_tensor *eng_ag_concat(eng_ag *ag, int n, eng_tensor *const *ts, int axis, eng_error *err);
+eng_tensor *eng_ag_stack(eng_ag *ag, int n, eng_tensor *const *ts, int axis, eng_error *err);
+eng_tensor *eng_ag_index_get(eng_ag *ag, eng_tensor *t, int n, const eng_index *idx, eng_error *err);
+
 #endif
