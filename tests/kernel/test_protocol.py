@@ -304,6 +304,14 @@ class ProtocolTests(unittest.TestCase):
         states = [m["content"]["execution_state"] for m in kutil.iopub_until_idle(self.kc, req["header"]["msg_id"])]
         self.assertEqual(states, ["busy", "idle"])
 
+    def test_comm_open_to_unknown_target_is_closed(self):
+        req = self.kc.session.msg("comm_open", {"comm_id": "c-1", "target_name": "nobody", "data": {}})
+        self.kc.shell_channel.send(req)
+        msgs = kutil.iopub_until_idle(self.kc, req["header"]["msg_id"])
+        closes = of_type(msgs, "comm_close")
+        self.assertEqual(len(closes), 1)
+        self.assertEqual(closes[0]["content"]["comm_id"], "c-1")
+
     def test_history_with_output(self):
         run(self.kc, "6*7")
         msg_id = self.kc.history(hist_access_type="tail", n=1, output=True, raw=True)
