@@ -111,6 +111,15 @@ class ProtocolTests(unittest.TestCase):
         reply, msgs = run(self.kc, 'print("\u2207 caf\u00e9 \U0001f600")')
         self.assertEqual(kutil.stdout_text(msgs), "\u2207 caf\u00e9 \U0001f600\n")
 
+    def test_long_output_is_coalesced_and_whole(self):
+        if kutil.FAKE:
+            self.skipTest("needs the real language")
+        reply, msgs = run(self.kc, 's = "\u00e9" * 50000\nfor i in range(3):\n    print(s)')
+        self.assertEqual(reply["content"]["status"], "ok")
+        self.assertEqual(kutil.stdout_text(msgs), ("\u00e9" * 50000 + "\n") * 3)
+        streams = of_type(msgs, "stream")
+        self.assertLess(len(streams), 10)   # 300 KB in a few messages, not one per print
+
     def test_input_refused_when_not_allowed(self):
         reply, msgs = run(self.kc, CODE["input"], allow_stdin=False)
         self.assertEqual(reply["content"]["status"], "error")
