@@ -108,6 +108,8 @@ typedef struct lang_proto {
     lang_str *doc;             /* docstring or NULL */
     char *file;                /* malloc'd; for error messages */
     lang_str *src;             /* the whole source text it was compiled from (shared) */
+    int line;                  /* where the def or lambda starts */
+    int nested;                /* defined inside another function (its free names may be outer locals) */
     char *source;              /* malloc'd text of the def (for help and inspect), may be NULL */
 } lang_proto;
 

@@ -892,12 +892,46 @@ static void copy_names(compiler *c, lang_scope *s)
 }
 
 /* The docstring: a string literal as the first statement of a def. */
+/* Python's inspect.cleandoc: the first line loses its leading spaces, the others their common
+ * indentation, and blank lines at both ends go. Writes into out (at least len + 1 bytes). */
+static size_t clean_doc(const char *s, size_t len, char *out)
+{
+    size_t indent = (size_t)-1;
+    for (const char *p = memchr(s, '\n', len); p && p < s + len; p = memchr(p + 1, '\n', (size_t)(s + len - p - 1))) {
+        size_t k = 0;
+        while (p + 1 + k < s + len && p[1 + k] == ' ') k++;
+        if (p + 1 + k < s + len && p[1 + k] != '\n' && k < indent) indent = k;
+    }
+    size_t n = 0;
+    const char *p = s, *end = s + len;
+    for (int first = 1; p < end; first = 0) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *eol = nl ? nl : end;
+        size_t skip = 0;
+        while (p + skip < eol && p[skip] == ' ' && (first || skip < indent)) skip++;
+        memcpy(out + n, p + skip, (size_t)(eol - p - skip));
+        n += (size_t)(eol - p - skip);
+        if (nl) out[n++] = '\n';
+        p = nl ? nl + 1 : end;
+    }
+    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' ')) n--;
+    size_t lead = 0;
+    while (lead < n && out[lead] == '\n') lead++;
+    memmove(out, out + lead, n - lead);
+    out[n - lead] = '\0';
+    return n - lead;
+}
+
 static void docstring(compiler *c, lang_node *fn)
 {
     if (fn->kind != LANG_N_DEF || fn->n == 0) return;
     lang_node *first = fn->list[0];
     if (first->kind != LANG_N_EXPR || first->a->kind != LANG_N_STR) return;
-    c->proto->doc = lang_str_new(c->vm, first->a->str, first->a->slen);
+    char *clean = malloc(first->a->slen + 1);
+    if (!clean) oom(c);
+    size_t n = clean_doc(first->a->str, first->a->slen, clean);
+    c->proto->doc = lang_str_new(c->vm, clean, n);
+    free(clean);
     if (!c->proto->doc) oom(c);
 }
 
@@ -930,6 +964,8 @@ static void function(compiler *c, lang_node *fn, const char *name)
     unsigned k = add_const(c, lang_obj_val(inner.proto));   /* c's constants own it now */
     assign_slots(&inner, fn->scope);
     copy_names(&inner, fn->scope);
+    inner.proto->line = fn->line;
+    inner.proto->nested = !c->scope->is_module;
     docstring(&inner, fn);
     keep_source(&inner, fn);
     for (int i = 0; i < fn->scope->nvars; i++) {   /* captured locals live in cells */

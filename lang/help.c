@@ -27,8 +27,8 @@ static void describe_function(lang_buf *b, const lang_func *f)
         lang_buf_add(b, ")\n", 2);
     }
     if (p->doc) lang_buf_addf(b, "%s\n", p->doc->chars);
-    else lang_buf_addf(b, "A function you defined (line %d of %s).\n",
-                       p->chunk.len ? p->chunk.pos[0].line : 0, p->file[0] ? p->file : "your input");
+    else lang_buf_addf(b, "A function you defined (line %d of %s).\n", p->line,
+                       p->file[0] ? p->file : "your input");
 }
 
 char *lang_help_text(lang_vm *vm, lang_value v)

@@ -37,6 +37,13 @@ static lang_token error_tok(lang_lexer *lx, const char *msg, const char *at)
     return t;
 }
 
+/* An error at a remembered position (a string's or a bracket's start). */
+static lang_token error_at(const char *msg, int line, int col)
+{
+    lang_token t = { LANG_TOK_ERROR, msg, strlen(msg), line, col };
+    return t;
+}
+
 static void newline_seen(lang_lexer *lx)
 {
     lx->line++;
@@ -157,13 +164,14 @@ static lang_token string(lang_lexer *lx, const char *start, const char *quote, l
 {
     char q = *quote;
     int triple = quote[1] == q && quote[2] == q;
+    int line = lx->line, col = (int)(start - lx->line_start) + 1;
     lx->p = quote + (triple ? 3 : 1);
     for (;;) {
         char c = *lx->p;
         if (c == '\0') {
             lx->incomplete = triple;
-            return error_tok(lx, triple ? "unterminated triple-quoted string"
-                                        : "unterminated string", start);
+            return error_at(triple ? "unterminated triple-quoted string"
+                                   : "unterminated string", line, col);
         }
         if (c == '\n') {
             if (!triple) return error_tok(lx, "unterminated string (missing closing quote)", start);
@@ -214,9 +222,16 @@ static lang_token punctuation(lang_lexer *lx, const char *start)
         if (strncmp(start, puncts[i].text, n) != 0) continue;
         lx->p = start + n;
         lang_tok_type t = puncts[i].type;
-        if (t == LANG_TOK_LPAREN || t == LANG_TOK_LBRACKET || t == LANG_TOK_LBRACE) lx->depth++;
+        if (t == LANG_TOK_LPAREN || t == LANG_TOK_LBRACKET || t == LANG_TOK_LBRACE) {
+            if (lx->depth < 64) {
+                lx->open[lx->depth].line = lx->line;
+                lx->open[lx->depth].col = (int)(start - lx->line_start) + 1;
+                lx->open[lx->depth].c = *start;
+            }
+            lx->depth++;
+        }
         if ((t == LANG_TOK_RPAREN || t == LANG_TOK_RBRACKET || t == LANG_TOK_RBRACE) &&
-            lx->depth > 0)
+            lx->depth > lx->base_depth)
             lx->depth--;
         return make(lx, t, start);
     }
@@ -230,9 +245,13 @@ static lang_token punctuation(lang_lexer *lx, const char *start)
 static lang_token end_of_input(lang_lexer *lx)
 {
     if (lx->base_depth > 0 && lx->depth <= lx->base_depth) return make(lx, LANG_TOK_EOF, lx->p);
-    if (lx->depth > lx->base_depth) {
+    if (lx->depth > lx->base_depth) {   /* point at the bracket, as Python 3.10 does */
         lx->incomplete = lx->base_depth == 0;
-        return error_tok(lx, "unexpected end of input: a bracket is not closed", lx->p);
+        int k = lx->depth <= 64 ? lx->depth - 1 : 63;
+        static const char *const msgs[] = { "'(' was never closed", "'[' was never closed",
+                                             "'{' was never closed" };
+        char c = lx->open[k].c;
+        return error_at(msgs[c == '(' ? 0 : c == '[' ? 1 : 2], lx->open[k].line, lx->open[k].col);
     }
     if (lx->emitted_any) {   /* close the last logical line first */
         lx->emitted_any = 0;

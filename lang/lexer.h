@@ -46,6 +46,7 @@ typedef struct lang_lexer {
     const char *src, *p, *line_start;
     int line;
     int depth;                     /* open brackets */
+    struct { int line, col; char c; } open[64];   /* where the innermost brackets opened */
     int base_depth;                /* > 0 for an f-string field: a bracket context of its own */
     int indent[LANG_MAX_INDENT];   /* indentation stack, indent[0] == 0 */
     int n_indent;

@@ -54,11 +54,7 @@ static lang_status bi_len(lang_vm *vm, lang_value *a, lang_value *va, int nva, l
 {
     lang_value v = a[0];
     double n;
-    if (LANG_IS_STR(v)) {
-        n = 0;   /* characters, not bytes */
-        for (size_t i = 0; i < LANG_AS_STR(v)->len; i++)
-            if (((unsigned char)LANG_AS_STR(v)->chars[i] & 0xC0) != 0x80) n++;
-    }
+    if (LANG_IS_STR(v)) n = (double)LANG_AS_STR(v)->nchars;   /* characters, not bytes */
     else if (LANG_IS_LIST(v)) n = (double)LANG_AS_LIST(v)->len;
     else if (LANG_IS_TUPLE(v)) n = (double)LANG_AS_TUPLE(v)->len;
     else if (LANG_IS_DICT(v)) n = (double)LANG_AS_DICT(v)->len;

@@ -427,7 +427,7 @@ static lang_status s_find(lang_vm *vm, lang_value *a, lang_value *va, int nva, l
     lang_status st = lang_arg_str(vm, a[1], "find() argument", &x);
     if (st != LANG_OK) return st;
     const char *q = memmem(SELF_STR->chars, SELF_STR->len, x, strlen(x));
-    *out = lang_num(q ? (double)(q - SELF_STR->chars) : -1);
+    *out = lang_num(q ? (double)lang_utf8_count(SELF_STR->chars, (size_t)(q - SELF_STR->chars)) : -1);
     return LANG_OK;
 }
 
@@ -438,7 +438,7 @@ static lang_status s_count(lang_vm *vm, lang_value *a, lang_value *va, int nva, 
     if (st != LANG_OK) return st;
     size_t n = strlen(x), c = 0;
     const char *p = SELF_STR->chars, *end = p + SELF_STR->len, *q;
-    if (!n) { *out = lang_num((double)SELF_STR->len + 1); return LANG_OK; }
+    if (!n) { *out = lang_num((double)SELF_STR->nchars + 1); return LANG_OK; }
     while ((q = memmem(p, (size_t)(end - p), x, n))) { c++; p = q + n; }
     *out = lang_num((double)c);
     return LANG_OK;

@@ -38,6 +38,24 @@ uint32_t lang_hash_bytes(const char *s, size_t len)
     return h;
 }
 
+size_t lang_utf8_count(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) n += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return n;
+}
+
+size_t lang_str_offset(const lang_str *s, size_t char_index)
+{
+    if (s->nchars == s->len) return char_index;   /* ASCII */
+    size_t i = 0;
+    for (size_t c = 0; i < s->len; i++) {
+        if (((unsigned char)s->chars[i] & 0xC0) == 0x80) continue;
+        if (c++ == char_index) break;
+    }
+    return i;
+}
+
 lang_str *lang_str_new(lang_vm *vm, const char *s, size_t len)
 {
     lang_str *str = obj_alloc(vm, sizeof *str + len + 1, LANG_OBJ_STR);
@@ -45,6 +63,7 @@ lang_str *lang_str_new(lang_vm *vm, const char *s, size_t len)
     memcpy(str->chars, s, len);
     str->chars[len] = '\0';
     str->len = len;
+    str->nchars = lang_utf8_count(s, len);
     str->hash = lang_hash_bytes(s, len);
     return str;
 }
@@ -534,12 +553,28 @@ static void write_str_repr(lang_buf *b, const lang_str *s)
     lang_buf_add(b, &q, 1);
 }
 
-static void write_seq(lang_buf *b, const lang_value *items, size_t n, const char *open,
-                      const char *close, int depth);
+/* The containers being printed, innermost first: a list that contains itself prints as
+ * [...], as in Python. */
+typedef struct printing {
+    const lang_obj *obj;
+    const struct printing *outer;
+    int depth;
+} printing;
 
-static void write_value(lang_buf *b, lang_value v, int repr, int depth)
+static void write_seq(lang_buf *b, const lang_value *items, size_t n, const char *open,
+                      const char *close, const printing *pr);
+
+/* Is o already being printed (a cycle)? Also stops very deep nesting. */
+static int seen(const printing *pr, const lang_obj *o)
 {
-    if (depth > 50) { lang_buf_add(b, "...", 3); return; }
+    if (pr && pr->depth > 200) return 1;
+    for (; pr; pr = pr->outer)
+        if (pr->obj == o) return 1;
+    return 0;
+}
+
+static void write_value(lang_buf *b, lang_value v, int repr, const printing *outer)
+{
     switch ((lang_tag)v.tag) {
     case LANG_VAL_UNDEF: lang_buf_add(b, "<undefined>", 11); return;
     case LANG_VAL_NONE: lang_buf_add(b, "None", 4); return;
@@ -553,12 +588,25 @@ static void write_value(lang_buf *b, lang_value v, int repr, int depth)
         if (repr) write_str_repr(b, (lang_str *)o);
         else lang_buf_add(b, ((lang_str *)o)->chars, ((lang_str *)o)->len);
         return;
+    case LANG_OBJ_LIST: case LANG_OBJ_TUPLE: case LANG_OBJ_DICT:
+        if (seen(outer, o)) {
+            const char *cut = o->type == LANG_OBJ_LIST ? "[...]" : o->type == LANG_OBJ_DICT ? "{...}" : "(...)";
+            lang_buf_add(b, cut, 5);
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    printing pr = { o, outer, outer ? outer->depth + 1 : 0 };
+    switch ((lang_obj_type)o->type) {
+    case LANG_OBJ_STR: return;   /* written above */
     case LANG_OBJ_LIST:
-        write_seq(b, ((lang_list *)o)->items, ((lang_list *)o)->len, "[", "]", depth);
+        write_seq(b, ((lang_list *)o)->items, ((lang_list *)o)->len, "[", "]", &pr);
         return;
     case LANG_OBJ_TUPLE: {
         lang_tuple *t = (lang_tuple *)o;
-        write_seq(b, t->items, t->len, "(", t->len == 1 ? ",)" : ")", depth);
+        write_seq(b, t->items, t->len, "(", t->len == 1 ? ",)" : ")", &pr);
         return;
     }
     case LANG_OBJ_DICT: {
@@ -569,9 +617,9 @@ static void write_value(lang_buf *b, lang_value v, int repr, int depth)
             if (LANG_IS_UNDEF(d->entries[i].key)) continue;
             if (!first) lang_buf_add(b, ", ", 2);
             first = 0;
-            write_value(b, d->entries[i].key, 1, depth + 1);
+            write_value(b, d->entries[i].key, 1, &pr);
             lang_buf_add(b, ": ", 2);
-            write_value(b, d->entries[i].val, 1, depth + 1);
+            write_value(b, d->entries[i].val, 1, &pr);
         }
         lang_buf_add(b, "}", 1);
         return;
@@ -589,9 +637,9 @@ static void write_value(lang_buf *b, lang_value v, int repr, int depth)
     case LANG_OBJ_SLICE: {
         lang_slice *s = (lang_slice *)o;
         lang_buf_add(b, "slice(", 6);
-        write_value(b, s->start, 1, depth + 1); lang_buf_add(b, ", ", 2);
-        write_value(b, s->stop, 1, depth + 1); lang_buf_add(b, ", ", 2);
-        write_value(b, s->step, 1, depth + 1); lang_buf_add(b, ")", 1);
+        write_value(b, s->start, 1, &pr); lang_buf_add(b, ", ", 2);
+        write_value(b, s->stop, 1, &pr); lang_buf_add(b, ", ", 2);
+        write_value(b, s->step, 1, &pr); lang_buf_add(b, ")", 1);
         return;
     }
     case LANG_OBJ_PROTO: lang_buf_addf(b, "<code %s>", ((lang_proto *)o)->name->chars); return;
@@ -623,17 +671,17 @@ static void write_value(lang_buf *b, lang_value v, int repr, int depth)
 }
 
 static void write_seq(lang_buf *b, const lang_value *items, size_t n, const char *open,
-                      const char *close, int depth)
+                      const char *close, const printing *pr)
 {
     lang_buf_add(b, open, strlen(open));
     for (size_t i = 0; i < n; i++) {
         if (i) lang_buf_add(b, ", ", 2);
-        write_value(b, items[i], 1, depth + 1);
+        write_value(b, items[i], 1, pr);
     }
     lang_buf_add(b, close, strlen(close));
 }
 
-void lang_value_write(lang_buf *b, lang_value v, int repr) { write_value(b, v, repr, 0); }
+void lang_value_write(lang_buf *b, lang_value v, int repr) { write_value(b, v, repr, NULL); }
 
 lang_str *lang_value_str(lang_vm *vm, lang_value v, int repr)
 {

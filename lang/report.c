@@ -142,19 +142,27 @@ static int distance(const char *a, const char *b)
 /* "did you mean 'zeros'?" for a misspelt name, from the defined globals. */
 void lang_suggest_name(lang_vm *vm, const char *name)
 {
+    if (strcmp(name, "true") == 0 || strcmp(name, "false") == 0 || strcmp(name, "null") == 0 ||
+        strcmp(name, "none") == 0) {
+        lang_hint(vm, "nabla writes True, False and None with capitals");
+        return;
+    }
+    if (strcmp(name, "np") == 0 || strcmp(name, "numpy") == 0 || strcmp(name, "torch") == 0) {
+        lang_hint(vm, "tensor functions are built in: write zeros(3), not %s.zeros(3)", name);
+        return;
+    }
+    /* the closest defined name; the program's own names win over builtins at equal distance */
     const char *best = NULL;
-    int best_d = strlen(name) <= 3 ? 1 : 2;
+    int best_d = (strlen(name) <= 3 ? 1 : 2) + 1, best_builtin = 1;
     for (size_t i = 0; i < vm->globals.len; i++) {
         if (LANG_IS_UNDEF(vm->globals.values[i])) continue;
         int d = distance(name, vm->globals.names[i]);
-        if (d <= best_d && (!best || d < best_d)) {
+        int builtin = lang_global_is_builtin(vm, i);
+        if (d < best_d || (d == best_d && best_builtin && !builtin)) {
             best = vm->globals.names[i];
             best_d = d;
+            best_builtin = builtin;
         }
     }
     if (best) lang_hint(vm, "did you mean '%s'?", best);
-    else if (strcmp(name, "np") == 0 || strcmp(name, "numpy") == 0 || strcmp(name, "torch") == 0)
-        lang_hint(vm, "tensor functions are built in: write zeros(3), not %s.zeros(3)", name);
-    else if (strcmp(name, "true") == 0 || strcmp(name, "false") == 0 || strcmp(name, "null") == 0)
-        lang_hint(vm, "nabla writes True, False and None with capitals");
 }

@@ -69,7 +69,8 @@ struct lang_obj {
 typedef struct lang_str {
     lang_obj h;
     uint32_t hash;
-    size_t len;
+    size_t len;                /* bytes of UTF-8 */
+    size_t nchars;             /* characters (== len for ASCII text) */
     char chars[];              /* NUL-terminated */
 } lang_str;
 
@@ -241,6 +242,8 @@ lang_str *lang_str_new(lang_vm *vm, const char *s, size_t len);
 lang_str *lang_str_cstr(lang_vm *vm, const char *s);
 lang_str *lang_str_fmt(lang_vm *vm, const char *fmt, ...);
 uint32_t lang_hash_bytes(const char *s, size_t len);
+size_t lang_utf8_count(const char *s, size_t len);                   /* characters */
+size_t lang_str_offset(const lang_str *s, size_t char_index);        /* byte offset of a character */
 
 lang_list *lang_list_new(lang_vm *vm, size_t cap);
 lang_status lang_list_append(lang_vm *vm, lang_list *l, lang_value v);  /* takes ownership of v */

@@ -194,7 +194,16 @@ static lang_status name_error(lang_vm *vm, const char *name, int local)
 {
     lang_raise(vm, LANG_ERR_NAME, local ? "local variable '%s' is used before it is assigned"
                                         : "name '%s' is not defined", name);
-    lang_suggest_name(vm, name);
+    int g = local ? lang_global_find(vm, name) : -1;
+    const lang_proto *p = vm->frames[vm->nframes - 1].fn->proto;
+    if (g >= 0 && !LANG_IS_UNDEF(vm->globals.values[g]))
+        lang_hint(vm, "to change the global '%s' here, add 'global %s' at the top of the function",
+                  name, name);
+    else if (local && p->nested)
+        lang_hint(vm, "if '%s' belongs to the enclosing function, add 'nonlocal %s' to change it",
+                  name, name);
+    else
+        lang_suggest_name(vm, name);
     return LANG_ERR_NAME;
 }
 

@@ -63,12 +63,16 @@ static lang_status slice_seq(lang_vm *vm, lang_value obj, const lang_slice *s, l
 {
     int64_t start, step;
     size_t count;
-    if (LANG_IS_STR(obj)) {
+    if (LANG_IS_STR(obj)) {   /* by characters, not bytes */
         lang_str *str = LANG_AS_STR(obj);
-        lang_status st = slice_indices(vm, s, str->len, &start, &step, &count);
+        lang_status st = slice_indices(vm, s, str->nchars, &start, &step, &count);
         if (st != LANG_OK) return st;
         lang_buf b = {0};
-        for (size_t i = 0; i < count; i++) lang_buf_add(&b, &str->chars[start + (int64_t)i * step], 1);
+        for (size_t i = 0; i < count; i++) {
+            size_t at = lang_str_offset(str, (size_t)(start + (int64_t)i * step));
+            size_t end = lang_str_offset(str, (size_t)(start + (int64_t)i * step) + 1);
+            lang_buf_add(&b, &str->chars[at], end - at);
+        }
         lang_str *r = lang_str_new(vm, b.data ? b.data : "", b.len);
         lang_buf_free(&b);
         if (!r) return LANG_ERR_MEMORY;
@@ -135,8 +139,9 @@ lang_status lang_op_get_index(lang_vm *vm, lang_value obj, lang_value idx, lang_
         if (LANG_IS_TYPE(idx, LANG_OBJ_SLICE)) return slice_seq(vm, obj, (lang_slice *)idx.as.obj, out);
         if (LANG_IS_STR(obj)) {
             lang_str *s = LANG_AS_STR(obj);
-            if ((st = seq_index(vm, idx, s->len, "str", &i)) != LANG_OK) return st;
-            lang_str *c = lang_str_new(vm, &s->chars[i], 1);
+            if ((st = seq_index(vm, idx, s->nchars, "str", &i)) != LANG_OK) return st;
+            size_t at = lang_str_offset(s, i);
+            lang_str *c = lang_str_new(vm, &s->chars[at], lang_str_offset(s, i + 1) - at);
             if (!c) return LANG_ERR_MEMORY;
             *out = lang_obj_val(c);
             return LANG_OK;
@@ -159,6 +164,61 @@ lang_status lang_op_get_index(lang_vm *vm, lang_value obj, lang_value idx, lang_
     return lang_raise(vm, LANG_ERR_TYPE, "a %s cannot be indexed", lang_type_name(obj));
 }
 
+/* xs[a:b] = items (any iterable; the list grows or shrinks), xs[a:b:k] = items of the same
+ * count, del xs[a:b:k]. */
+static lang_status list_slice_set(lang_vm *vm, lang_list *l, const lang_slice *s, lang_value v,
+                                  int del)
+{
+    int64_t start, step;
+    size_t count;
+    lang_status st = slice_indices(vm, s, l->len, &start, &step, &count);
+    if (st != LANG_OK) return st;
+    lang_list *src = NULL;
+    if (!del) {
+        if ((src = lang_list_new(vm, 0)) == NULL) return LANG_ERR_MEMORY;
+        if ((st = lang_list_extend(vm, src, v)) != LANG_OK) goto done;
+    }
+    if (step != 1 && !del && src->len != count) {
+        st = lang_raise(vm, LANG_ERR_VALUE, "cannot assign %zu items to a slice of %zu items "
+                        "with step %lld", src->len, count, (long long)step);
+        goto done;
+    }
+    if (step != 1 && !del) {
+        for (size_t i = 0; i < count; i++) {
+            lang_value *slot = &l->items[start + (int64_t)i * step];
+            lang_value old = *slot;
+            *slot = lang_incref(src->items[i]);
+            lang_decref(vm, old);
+        }
+        goto done;
+    }
+    /* remove the selected items (keeping the others in order), then insert src at start */
+    lang_value *removed = malloc((count ? count : 1) * sizeof *removed);
+    if (!removed) { st = lang_raise(vm, LANG_ERR_MEMORY, "out of memory"); goto done; }
+    int64_t lo = step > 0 ? start : start + (int64_t)(count - 1) * step;   /* lowest index */
+    int64_t astep = step > 0 ? step : -step;
+    size_t w = (size_t)lo, k = 0;
+    for (size_t r = (size_t)lo; r < l->len; r++) {
+        int64_t rel = (int64_t)r - lo;
+        if (k < count && rel % astep == 0 && rel / astep < (int64_t)count) removed[k++] = l->items[r];
+        else l->items[w++] = l->items[r];
+    }
+    l->len = w;
+    if (src && src->len) {
+        for (size_t i = 0; i < src->len && st == LANG_OK; i++) st = lang_list_append(vm, l, lang_none());
+        if (st == LANG_OK) {
+            size_t at = (size_t)start;
+            memmove(&l->items[at + src->len], &l->items[at], (l->len - src->len - at) * sizeof *l->items);
+            for (size_t i = 0; i < src->len; i++) l->items[at + i] = lang_incref(src->items[i]);
+        }
+    }
+    for (size_t i = 0; i < k; i++) lang_decref(vm, removed[i]);
+    free(removed);
+done:
+    if (src) lang_decref(vm, lang_obj_val(src));
+    return st;
+}
+
 lang_status lang_op_set_index(lang_vm *vm, lang_value obj, lang_value idx, lang_value v)
 {
     if (LANG_IS_TENSOR(obj)) return lang_tensor_set_index(vm, obj, idx, v);
@@ -167,7 +227,7 @@ lang_status lang_op_set_index(lang_vm *vm, lang_value obj, lang_value idx, lang_
         lang_list *l = LANG_AS_LIST(obj);
         size_t i;
         if (LANG_IS_TYPE(idx, LANG_OBJ_SLICE))
-            return lang_raise(vm, LANG_ERR_TYPE, "assigning to a slice of a list is not supported");
+            return list_slice_set(vm, l, (const lang_slice *)idx.as.obj, v, 0);
         lang_status st = seq_index(vm, idx, l->len, "list", &i);
         if (st != LANG_OK) return st;
         lang_value old = l->items[i];
@@ -191,6 +251,8 @@ lang_status lang_op_del_index(lang_vm *vm, lang_value obj, lang_value idx)
     if (LANG_IS_LIST(obj)) {
         lang_list *l = LANG_AS_LIST(obj);
         size_t i;
+        if (LANG_IS_TYPE(idx, LANG_OBJ_SLICE))
+            return list_slice_set(vm, l, (const lang_slice *)idx.as.obj, lang_none(), 1);
         lang_status st = seq_index(vm, idx, l->len, "list", &i);
         if (st != LANG_OK) return st;
         lang_value old = l->items[i];
