@@ -95,7 +95,7 @@ lang_status lang_eval(lang_vm *vm, const char *src, const char *file, int flags,
         lang_error_fill_line(err, src);
         if (err->kind == LANG_ERR_INCOMPLETE) {
             err->kind = LANG_ERR_SYNTAX;   /* eval has no more input to wait for */
-            if (strncmp(err->msg, "expected", 8) == 0) {
+            if (!strstr(err->msg, "was never closed")) {
                 size_t n = strlen(err->msg);
                 snprintf(err->msg + n, sizeof err->msg - n, " (the input ended too early)");
             }

@@ -755,6 +755,19 @@ static void return_stmt(compiler *c, lang_node *s)
     emit_op(c, LANG_OP_RETURN, -1);
 }
 
+/* nonlocal x: x must be a variable of an enclosing function. */
+static void check_nonlocal(compiler *c, lang_node *s)
+{
+    if (c->scope->is_module)
+        fail_node(c, LANG_ERR_SYNTAX, s, "nonlocal declaration not allowed at module level");
+    for (int i = 0; i < s->n; i++) {
+        lang_var *v = lang_scope_find(c->scope, s->names[i]);
+        if (!v || !(v->flags & LANG_VAR_FREE))
+            fail_node(c, LANG_ERR_SYNTAX, s, "no binding for nonlocal '%s' found (it must be a "
+                      "variable of an enclosing function)", s->names[i]);
+    }
+}
+
 static void statement(compiler *c, lang_node *s, int last)
 {
     set_pos(c, s);
@@ -775,7 +788,8 @@ static void statement(compiler *c, lang_node *s, int last)
         break;
     case LANG_N_RETURN: return_stmt(c, s); break;
     case LANG_N_BREAK: case LANG_N_CONTINUE: break_continue(c, s); break;
-    case LANG_N_PASS: case LANG_N_GLOBAL: case LANG_N_NONLOCAL: break;
+    case LANG_N_PASS: case LANG_N_GLOBAL: break;
+    case LANG_N_NONLOCAL: check_nonlocal(c, s); break;
     case LANG_N_DEL: del_target(c, s->a); break;
     case LANG_N_ASSERT:
         expr(c, s->a);

@@ -190,7 +190,10 @@ static lang_token string(lang_lexer *lx, const char *start, const char *quote, l
         }
         if (c == q && (!triple || (lx->p[1] == q && lx->p[2] == q))) {
             lx->p += triple ? 3 : 1;
-            return make(lx, type, start);
+            lang_token t = make(lx, type, start);
+            t.line = line;   /* a triple-quoted string may span lines: report where it starts */
+            t.col = col;
+            return t;
         }
         lx->p++;
     }

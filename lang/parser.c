@@ -611,7 +611,7 @@ static lang_node *binop(parser *p, lang_node *l, lang_token op, lang_node *r)
     n->op = op.type;
     n->line = l->line;
     n->col = l->col;
-    n->opcol = op.col;
+    n->opcol = op.line == l->line ? op.col : 0;   /* the caret goes on the reported line */
     n->a = l;
     n->b = r;
     return n;
