@@ -334,6 +334,99 @@ int eng_index_set_scalar(eng_tensor *t, int n, const eng_index *idx, float v, en
  * frees) or NULL if out of memory. */
 char *eng_tensor_format(const eng_tensor *t, const char *prefix);
 
+/* ---- data: data sets and files (engine/data_*.c) ------------------------------------------ */
+
+/* Every loader returns new references (NULL + *err on failure, nothing left allocated); file
+ * problems are ENG_ERR_IO and their message names the path. Generators take an explicit rng, so
+ * a seeded rng gives the same data on every machine. */
+
+/* IDX (the MNIST format, data_idx.c): big-endian header -- magic 00 00 TYPE NDIM, one 4-byte size
+ * per dim -- then the elements row-major. Gzip'd or plain (zlib reads both). Element types u8,
+ * i8, i16, i32, f32, f64 become float32; the result has the file's shape. ENG_ERR_IO when the
+ * file cannot be opened, the magic is wrong, the data is shorter or longer than the header says,
+ * or the gzip stream is damaged (CRC, truncation). */
+eng_tensor *eng_idx_load(const char *path, eng_error *err);
+
+/* Where Debian's package dataset-fashion-mnist puts the four .gz files. */
+#define ENG_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
+
+/* The folder load_fashion_mnist reads: $NABLA_DATA/fashion-mnist when that folder exists, else
+ * $NABLA_DATA when set and non-empty, else ENG_FASHION_MNIST_DIR. Written into buf; returns buf. */
+char *eng_fashion_mnist_dir(char *buf, size_t cap);
+
+/* Fashion-MNIST as Keras's fashion_mnist.load_data(): from dir (NULL: eng_fashion_mnist_dir())
+ * reads train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz,
+ * t10k-labels-idx1-ubyte.gz (a missing .gz may also be present uncompressed, without ".gz") into
+ * out[0] x_train (60000, 28, 28), out[1] y_train (60000,), out[2] x_test (10000, 28, 28),
+ * out[3] y_test (10000,): pixels 0..255 and labels 0..9 as floats. Images must be N x 28 x 28
+ * with N labels in 0..9. On error every out[i] is NULL and err (ENG_ERR_IO) names the file; its
+ * hint says to install the Debian package dataset-fashion-mnist. */
+int eng_fashion_mnist_load(const char *dir, eng_tensor *out[4], eng_error *err);
+
+/* TensorFlow Playground's classification sets (src/dataset.ts, data_playground.c). ORDER
+ * eng_playground_set: eng_playground_name. */
+typedef enum eng_playground_set {
+    ENG_PLAYGROUND_CIRCLE, ENG_PLAYGROUND_XOR, ENG_PLAYGROUND_GAUSS, ENG_PLAYGROUND_SPIRAL,
+    ENG_PLAYGROUND_COUNT
+} eng_playground_set;
+
+const char *eng_playground_name(eng_playground_set set);   /* "circle", "xor", ... */
+
+/* n points of a Playground set, generated exactly as dataset.ts does with rng in place of
+ * Math.random (uniforms from eng_rng_uniform, normals by the Marsaglia polar method), then
+ * shuffled as Playground's shuffle (Fisher-Yates from the end). *x (n, 2) holds the points,
+ * *y (n,) the labels: Playground's +1 is 1, -1 is 0. noise is Playground's slider / 100, in
+ * [0, 0.5] (else ENG_ERR_VALUE). The two-class sets (circle, gauss, spiral) make n / 2 points
+ * per class; for odd n the positive class has the extra one (Playground would make n + 1).
+ *   circle: class 1 at radius U(0, 2.5), class 0 at U(3.5, 5), angle U(0, 2pi); the label is
+ *           taken at the point moved by U(-5, 5) * noise in x and y (noise flips labels, the
+ *           stored point is not moved).
+ *   xor:    x, y ~ U(-5, 5), each pushed 0.3 away from 0; label (x + nx) * (y + ny) >= 0 with
+ *           nx, ny ~ U(-5, 5) * noise.
+ *   gauss:  class 1 ~ N((2, 2), v), class 0 ~ N((-2, -2), v), variance v = 0.5 + 7 * noise.
+ *   spiral: arm i of n/2 points: r = i / (n/2) * 5, t = 1.75 * i / (n/2) * 2pi (+ pi for class 0),
+ *           (r sin t, r cos t) + U(-1, 1) * noise in each coordinate. */
+int eng_playground_make(eng_playground_set set, int64_t n, double noise, eng_rng *rng,
+                        eng_tensor **x, eng_tensor **y, eng_error *err);
+
+/* scikit-learn's make_moons: n // 2 points on the outer half circle (label 0), the rest on the
+ * inner one (label 1), shuffled, then Gaussian noise of standard deviation noise (>= 0) added
+ * to every coordinate. *x (n, 2), *y (n,). */
+int eng_make_moons(int64_t n, double noise, eng_rng *rng, eng_tensor **x, eng_tensor **y,
+                   eng_error *err);
+
+/* Writes a random permutation of 0 .. n-1 into perm (Fisher-Yates, data_split.c). */
+void eng_permutation(eng_rng *rng, int64_t n, int64_t *perm);
+
+/* scikit-learn's train_test_split of n_arrays tensors (ndim >= 1) with the same first size N:
+ * test_size in (0, 1) is a fraction (ceil(test_size * N) test rows), a whole number >= 1 a
+ * count. With shuffle the test rows are the first of a random permutation and the train rows
+ * the rest (in permutation order); without, the train rows are the first N - n_test. Writes
+ * 2 * n_arrays new tensors: out[2i] array i's train rows, out[2i + 1] its test rows (copies).
+ * ENG_ERR_SHAPE for differing first sizes, ENG_ERR_VALUE for a bad test_size or an empty
+ * train or test set. */
+int eng_train_test_split(int n_arrays, eng_tensor *const *arrays, double test_size, int shuffle,
+                         eng_rng *rng, eng_tensor **out, eng_error *err);
+
+/* CSV of numbers (data_csv.c): one row per line, cells separated by delimiter, blanks around a
+ * cell and "quotes" ignored; blank lines and lines starting with '#' are skipped. header: 1 skips
+ * the first line, 0 reads it as data, -1 skips it when one of its cells is not a number. Cells
+ * are parsed as C doubles ("nan", "inf", "1e-3" work). Returns (rows, cols), always 2-d.
+ * ENG_ERR_VALUE "data.csv, line 3, column 2: 'abc' is not a number" (an empty cell too), "data.csv,
+ * line 4: 2 cells, but line 1 has 3"; ENG_ERR_IO when the file cannot be read. */
+eng_tensor *eng_csv_load(const char *path, int header, char delimiter, eng_error *err);
+
+/* NumPy .npy files (data_npy.c), https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html.
+ * eng_npy_save writes format 1.0, descr '<f4', C order, the header laid out byte for byte as
+ * numpy.save does, through a temporary file renamed over path (so a failed save never leaves a
+ * half-written file). eng_npy_load reads versions 1.0-3.0 in C order holding float32, float64,
+ * signed or unsigned integers of 1, 2, 4 or 8 bytes ('<f4', '<f8', '<i8', '|u1', '>i4', ...) or
+ * '|b1', converting to float32 ('|b1' gives a truth-valued tensor, is_bool). ENG_ERR_IO names the path
+ * for a bad magic, a damaged header, a data size that does not match the shape, fortran_order
+ * True or an unsupported dtype. */
+int eng_npy_save(const char *path, const eng_tensor *t, eng_error *err);
+eng_tensor *eng_npy_load(const char *path, eng_error *err);
+
 /* ---- autograd (engine/autograd*.c) ------------------------------------------------------- */
 
 /*
