@@ -162,18 +162,26 @@ static void last_line(const char *src, char indent[64], int *opens, int *indente
     *opens = q > line && q[-1] == ':';
 }
 
+/* Python's REPL rule: input is complete when it parses, unless its last statement opens a
+ * block (if, for, def ...) and no blank line has ended it yet. Lines continued inside
+ * brackets do not count as blocks, however they are indented. */
 lang_status lang_is_complete(const char *src, char indent[64])
 {
     char ind[64];
     int opens, indented, blank_end;
     last_line(src, ind, &opens, &indented, &blank_end);
     lang_arena arena = {0};
-    lang_node *prog;
+    lang_node *prog = NULL;
     lang_error err;
     memset(&err, 0, sizeof err);
     lang_status st = lang_parse(src, "<input>", &arena, &prog, &err);
+    if (st == LANG_OK && prog->n > 0 && !blank_end) {
+        lang_node_kind k = prog->list[prog->n - 1]->kind;
+        if (k == LANG_N_IF || k == LANG_N_WHILE || k == LANG_N_FOR || k == LANG_N_DEF ||
+            k == LANG_N_WITH)
+            st = LANG_ERR_INCOMPLETE;
+    }
     lang_arena_free(&arena);
-    if (st == LANG_OK && indented && !blank_end) st = LANG_ERR_INCOMPLETE;
     if (st == LANG_ERR_MEMORY) st = LANG_ERR_SYNTAX;
     if (indent) {
         indent[0] = '\0';
@@ -183,6 +191,7 @@ lang_status lang_is_complete(const char *src, char indent[64])
             memcpy(indent, ind, strlen(ind) + 1);
         }
     }
+    (void)indented;
     return st;
 }
 

@@ -62,6 +62,10 @@ static void skip_space(lang_lexer *lx)
         } else if (c == '\\' && lx->p[1] == '\n') {
             lx->p += 2;
             newline_seen(lx);
+        } else if (c == '\\' && lx->p[1] == '\0') {   /* a continuation still to come */
+            lx->p++;
+            lx->incomplete = 1;
+            return;
         } else if (c == '\n' && lx->depth > 0) {
             lx->p++;
             newline_seen(lx);
@@ -171,7 +175,7 @@ static lang_token string(lang_lexer *lx, const char *start, const char *quote, l
         if (c == '\0') {
             lx->incomplete = triple;
             return error_at(triple ? "unterminated triple-quoted string"
-                                   : "unterminated string", line, col);
+                                   : "unterminated string (missing closing quote)", line, col);
         }
         if (c == '\n') {
             if (!triple) return error_tok(lx, "unterminated string (missing closing quote)", start);
@@ -294,6 +298,7 @@ lang_token lang_lexer_next(lang_lexer *lx)
         }
     }
     skip_space(lx);
+    if (lx->incomplete) return error_tok(lx, "unexpected end of input after '\\'", lx->p);
     const char *start = lx->p;
     char c = *start;
     if (c == '\0') return end_of_input(lx);

@@ -66,7 +66,11 @@ typedef struct parser {
 static void fail_at(parser *p, lang_token t, const char *fmt, ...)
 {
     lang_error *e = p->err;
-    e->kind = (t.type == LANG_TOK_EOF || p->lx.incomplete) ? LANG_ERR_INCOMPLETE : LANG_ERR_SYNTAX;
+    /* at the end of the input more lines could fix it -- but not inside an f-string field
+     * (the blocks still open at the end close with DEDENTs before the EOF token) */
+    int at_end = t.type == LANG_TOK_EOF || (t.type == LANG_TOK_DEDENT && *p->lx.p == '\0');
+    e->kind = (at_end || p->lx.incomplete) && p->lx.base_depth == 0
+                  ? LANG_ERR_INCOMPLETE : LANG_ERR_SYNTAX;
     e->line = t.line + p->line_offset;
     e->col = t.col + (t.line == 1 ? p->col_offset : 0);
     e->len = t.type == LANG_TOK_ERROR || t.len == 0 ? 1 : (int)t.len;
@@ -294,13 +298,16 @@ static lang_node *parse_fstring(parser *p, lang_token t)
         size_t j = i;
         char *lit = alloc(p, len + 1);
         size_t litlen = 0;
-        while (j < len && body[j] != '{' && body[j] != '}') {
-            if (body[j] == '\\' && !raw && j + 1 < len) j += escape(body + j + 1, lit, &litlen) + 1;
-            else lit[litlen++] = body[j++];
-        }
-        if (j + 1 < len && body[j] == body[j + 1]) {   /* {{ or }} */
-            lit[litlen++] = body[j];
-            j += 2;
+        for (;;) {
+            if (j + 1 < len && (body[j] == '{' || body[j] == '}') && body[j + 1] == body[j]) {
+                lit[litlen++] = body[j];   /* {{ or }} */
+                j += 2;
+            } else if (j < len && body[j] != '{' && body[j] != '}') {
+                if (body[j] == '\\' && !raw && j + 1 < len) j += escape(body + j + 1, lit, &litlen) + 1;
+                else lit[litlen++] = body[j++];
+            } else {
+                break;
+            }
         }
         if (litlen) {
             lang_node *s = node_at(p, LANG_N_STR, t);
