@@ -4,6 +4,7 @@
  * (sum, min, max, abs and round live with the tensor builtins: they work on both.)
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -220,21 +221,74 @@ static lang_status bi_help(lang_vm *vm, lang_value *a, lang_value *va, int nva, 
     return LANG_OK;
 }
 
+/* Shows v through the host: a new display (update 0) or an update of display `id`. */
+static void show(lang_vm *vm, lang_value v, const char *id, int update)
+{
+    lang_buf b = {0};
+    lang_value_write(&b, v, 1);
+    char *html = lang_value_html(vm, v);
+    lang_mime_bundle bundle = { .text_plain = b.data ? b.data : "", .text_html = html };
+    if (update && vm->host.update_display) vm->host.update_display(vm->host.ud, &bundle, id);
+    else if (!update && vm->host.display) vm->host.display(vm->host.ud, &bundle, id);
+    else if (vm->host.print) {
+        vm->host.print(vm->host.ud, bundle.text_plain, b.len);
+        vm->host.print(vm->host.ud, "\n", 1);
+    }
+    free(html);
+    lang_buf_free(&b);
+}
+
+/* The handle display(x, display_id=True) returns, as IPython's DisplayHandle. */
+typedef struct display_handle { char id[64]; } display_handle;
+
+static lang_status dh_update(lang_vm *vm, lang_value *a, lang_value *va, int nva, lang_value *out)
+{
+    show(vm, a[1], ((display_handle *)LANG_AS_NATIVE(a[0])->ptr)->id, 1);
+    return LANG_OK;
+}
+
+static lang_status dh_get_attr(lang_vm *vm, void *ptr, const char *name, lang_value *out)
+{
+    if (strcmp(name, "display_id") != 0) return LANG_ERR_NAME;
+    lang_str *s = lang_str_cstr(vm, ((display_handle *)ptr)->id);
+    if (!s) return LANG_ERR_MEMORY;
+    *out = lang_obj_val(s);
+    return LANG_OK;
+}
+
+static char *dh_repr(void *ptr)
+{
+    char *s = malloc(96);
+    if (s) snprintf(s, 96, "<DisplayHandle display_id=%s>", ((display_handle *)ptr)->id);
+    return s;
+}
+
+static const lang_builtin_def dh_methods[] = {
+    { "update", dh_update, "self, value",
+      "handle.update(value)\nReplaces what the display shows with value (in Jupyter, in place).\n"
+      "Example: h = display(0, display_id=True); h.update(1)" },
+    { NULL, NULL, NULL, NULL },
+};
+
+static const lang_native_class display_handle_class = {
+    .name = "DisplayHandle", .free = free, .get_attr = dh_get_attr, .methods = dh_methods,
+    .repr = dh_repr,
+};
+
 static lang_status bi_display(lang_vm *vm, lang_value *a, lang_value *va, int nva, lang_value *out)
 {
-    for (int i = 0; i < nva; i++) {
-        lang_buf b = {0};
-        lang_value_write(&b, va[i], 1);
-        char *html = lang_value_html(vm, va[i]);
-        lang_mime_bundle bundle = { .text_plain = b.data ? b.data : "", .text_html = html };
-        if (vm->host.display) vm->host.display(vm->host.ud, &bundle, NULL);
-        else if (vm->host.print) {
-            vm->host.print(vm->host.ud, bundle.text_plain, b.len);
-            vm->host.print(vm->host.ud, "\n", 1);
-        }
-        free(html);
-        lang_buf_free(&b);
+    if (LANG_IS_UNDEF(a[1]) || LANG_IS_NONE(a[1]) || (LANG_IS_BOOL(a[1]) && !a[1].as.boolean)) {
+        for (int i = 0; i < nva; i++) show(vm, va[i], NULL, 0);
+        return LANG_OK;
     }
+    display_handle *h = calloc(1, sizeof *h);
+    if (!h) return lang_raise(vm, LANG_ERR_MEMORY, "out of memory");
+    if (LANG_IS_STR(a[1])) snprintf(h->id, sizeof h->id, "%s", LANG_AS_STR(a[1])->chars);
+    else snprintf(h->id, sizeof h->id, "nabla-display-%u", ++vm->display_count);
+    for (int i = 0; i < nva; i++) show(vm, va[i], h->id, 0);
+    lang_native *n = lang_native_new(vm, &display_handle_class, h);
+    if (!n) return LANG_ERR_MEMORY;
+    *out = lang_obj_val(n);
     return LANG_OK;
 }
 
@@ -321,9 +375,11 @@ const lang_builtin_def lang_core_builtins[] = {
     { "isinstance", bi_isinstance, "x, kind",
       "isinstance(x, kind)\nTrue when x is of that kind: list, tuple, dict, str, float, int, "
       "bool, tensor, or a tuple of these.\nExample: isinstance(3, int)  is  True" },
-    { "display", bi_display, "*values",
-      "display(*values)\nShows each value as rich output (tables and pictures in Jupyter, "
-      "text in a terminal).\nExample: display(model)" },
+    { "display", bi_display, "*values, display_id=",
+      "display(*values, display_id=None)\nShows each value as rich output (tables and pictures in "
+      "Jupyter, text in a terminal). With display_id=True (or a name) it returns a handle whose "
+      "update(value) replaces the shown value in place.\nExample: h = display(0, display_id=True); "
+      "h.update(1)" },
     { "clear_output", bi_clear_output, "wait=",
       "clear_output(wait=False)\nClears the output of the current notebook cell (with wait, "
       "when the next output arrives).\nExample: clear_output(wait=True)" },

@@ -50,6 +50,7 @@ struct lang_vm {
     int free_depth;              /* nesting of lang_obj_free; past 64 objects go to trash */
     struct { lang_value ctx; int frame; } withs[64];   /* open `with` blocks (vm.c) */
     int nwiths;
+    unsigned display_count;      /* for display(x, display_id=True) ids */
     lang_obj *trash;             /* objects waiting to be freed (object.c) */
     /* methods of native classes, parsed on first use (vm_index.c) */
     lang_builtin **native_methods;
