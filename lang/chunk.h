@@ -64,6 +64,7 @@ typedef enum lang_opcode {
     LANG_OP_ADD_K,          /* u16 k: top + constants[k] */
     LANG_OP_SUB_K,          /* u16 k: top - constants[k] */
     LANG_OP_CMP_JUMP,       /* u8 comparison opcode, u16 offset: pops a b; jumps if not (a op b) */
+    LANG_OP_CMP_JUMP_K,     /* u8 comparison opcode, u16 k, u16 offset: the same with b = constants[k] */
     LANG_OP_INPLACE_GG,     /* u16 global, u16 source global, u8 opcode: global op= global */
     LANG_OP_CALL,           /* u8 argc */
     LANG_OP_CALL_KW,        /* u8 argc (incl. keywords), u16 k: tuple of keyword names */

@@ -616,6 +616,15 @@ static size_t condition_jump(compiler *c, lang_node *cond)
 {
     if (cond->kind == LANG_N_COMPARE && cond->n == 2) {
         lang_opcode op = compare_code(cond->ops[0]);
+        if (op >= LANG_OP_EQ && op <= LANG_OP_GE && cond->list[1]->kind == LANG_N_NUM) {
+            expr(c, cond->list[0]);   /* n < 2: the constant rides in the instruction */
+            set_pos(c, cond);
+            unsigned k = add_const(c, lang_num(cond->list[1]->num));
+            emit_op_u8(c, LANG_OP_CMP_JUMP_K, -1, op);
+            emit_u16(c, k);
+            emit_u16(c, 0xffff);
+            return c->proto->chunk.len - 2;
+        }
         if (op >= LANG_OP_EQ && op <= LANG_OP_GE) {
             expr(c, cond->list[0]);
             expr(c, cond->list[1]);

@@ -59,7 +59,7 @@ static const op_info op_info_table[LANG_OP_COUNT] = {
     [LANG_OP_INPLACE_GLOBAL] = {"INPLACE_GLOBAL", "wb"},
     [LANG_OP_INPLACE_LL] = {"INPLACE_LL", "bbb"},
     [LANG_OP_ADD_K] = {"ADD_K", "w"}, [LANG_OP_SUB_K] = {"SUB_K", "w"},
-    [LANG_OP_CMP_JUMP] = {"CMP_JUMP", "bw"}, [LANG_OP_INPLACE_GG] = {"INPLACE_GG", "wwb"}, [LANG_OP_CALL] = {"CALL", "b"},
+    [LANG_OP_CMP_JUMP] = {"CMP_JUMP", "bw"}, [LANG_OP_CMP_JUMP_K] = {"CMP_JUMP_K", "bww"}, [LANG_OP_INPLACE_GG] = {"INPLACE_GG", "wwb"}, [LANG_OP_CALL] = {"CALL", "b"},
     [LANG_OP_CALL_KW] = {"CALL_KW", "bw"}, [LANG_OP_CALL_METHOD] = {"CALL_METHOD", "wb"},
     [LANG_OP_CALL_METHOD_KW] = {"CALL_METHOD_KW", "wbw"}, [LANG_OP_CLOSURE] = {"CLOSURE", "wb"},
     [LANG_OP_RETURN] = {"RETURN", ""}, [LANG_OP_ECHO] = {"ECHO", ""},
@@ -108,6 +108,11 @@ static size_t disasm_instr(lang_buf *b, const lang_proto *p, size_t off, int pre
     for (int i = 0; i < nargs; i++) lang_buf_addf(b, "%s%u", i ? " " : "", args[i]);
     if (is_jump(op)) lang_buf_addf(b, "  -> %04zu", at + args[0]);
     else if (op == LANG_OP_CMP_JUMP) lang_buf_addf(b, "  %s -> %04zu", lang_op_name((lang_opcode)args[0]), at + args[1]);
+    else if (op == LANG_OP_CMP_JUMP_K) {
+        lang_buf_addf(b, "  %s", lang_op_name((lang_opcode)args[0]));
+        write_const(b, p, args[1]);
+        lang_buf_addf(b, " -> %04zu", at + args[2]);
+    }
     else if (op == LANG_OP_LOOP || op == LANG_OP_FOR_LOOP) lang_buf_addf(b, "  -> %04zu", at - args[0]);
     else if (op == LANG_OP_FOR_LOOP_LOCAL || op == LANG_OP_FOR_LOOP_GLOBAL)
         lang_buf_addf(b, "  -> %04zu", at - args[1]);

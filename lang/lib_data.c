@@ -341,6 +341,8 @@ static const lang_builtin_def data_builtins[] = {
     { NULL, NULL, NULL, NULL },
 };
 
+lang_status lang_lib_data_open(lang_vm *vm);   /* listed in libs.c */
+
 lang_status lang_lib_data_open(lang_vm *vm)
 {
     return lang_register(vm, data_builtins);

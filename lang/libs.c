@@ -6,9 +6,12 @@
 
 typedef lang_status (*lib_opener)(lang_vm *vm);
 
+lang_status lang_lib_data_open(lang_vm *vm);     /* lib_data.c */
+
 static const lib_opener openers[] = {
     lang_lib_core_open,     /* print, len, range, str, list, dict ... (lib_core.c, lib_seq.c) */
     lang_lib_tensor_open,   /* tensors (lib_tensor.c, lib_tensor_builtins.c) */
+    lang_lib_data_open,     /* data sets and files (lib_data.c) */
 };
 
 lang_status lang_libs_open(lang_vm *vm)

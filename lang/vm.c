@@ -284,7 +284,7 @@ static lang_status execute(lang_vm *vm, int entry, lang_value *result)
         L(IN), L(NOT_IN), L(IS), L(IS_NOT), L(INPLACE), L(JUMP), L(LOOP), L(JUMP_IF_FALSE),
         L(JUMP_IF_TRUE), L(AND), L(OR), L(BUILD_LIST), L(BUILD_TUPLE), L(BUILD_DICT),
         L(LIST_APPEND), L(DICT_SET), L(UNPACK), L(GET_ITER), L(FOR_ITER), L(FOR_LOOP), L(FOR_LOOP_LOCAL), L(FOR_LOOP_GLOBAL),
-        L(INPLACE_LOCAL), L(INPLACE_GLOBAL), L(INPLACE_LL), L(INPLACE_GG), L(ADD_K), L(SUB_K), L(CMP_JUMP), L(CALL), L(CALL_KW),
+        L(INPLACE_LOCAL), L(INPLACE_GLOBAL), L(INPLACE_LL), L(INPLACE_GG), L(ADD_K), L(SUB_K), L(CMP_JUMP), L(CMP_JUMP_K), L(CALL), L(CALL_KW),
         L(CALL_METHOD), L(CALL_METHOD_KW), L(CLOSURE), L(RETURN), L(ECHO), L(FORMAT),
         L(BUILD_STRING), L(ASSERT), L(WITH_ENTER), L(WITH_EXIT),
 #undef L
@@ -503,6 +503,34 @@ op_SUB_K: {
     CHECK(lang_op_binary(vm, *op_ip == LANG_OP_ADD_K ? LANG_OP_ADD : LANG_OP_SUB, sp[-1], k, NULL, &v));
     lang_decref(vm, sp[-1]);
     sp[-1] = v;
+    DISPATCH();
+}
+op_CMP_JUMP_K: {
+    lang_opcode op = (lang_opcode)READ_U8();
+    lang_value k = consts[READ_U16()];
+    unsigned d = READ_U16();
+    if (LANG_IS_NUM(sp[-1])) {
+        int t;
+        switch (op) {   /* spelt out: the common loop and recursion tests */
+        case LANG_OP_LT: t = sp[-1].as.num < k.as.num; break;
+        case LANG_OP_LE: t = sp[-1].as.num <= k.as.num; break;
+        case LANG_OP_GT: t = sp[-1].as.num > k.as.num; break;
+        case LANG_OP_GE: t = sp[-1].as.num >= k.as.num; break;
+        case LANG_OP_EQ: t = sp[-1].as.num == k.as.num; break;
+        default: t = sp[-1].as.num != k.as.num; break;
+        }
+        sp--;
+        if (!t) ip += d;
+        DISPATCH();
+    }
+    SAVE();
+    CHECK(lang_op_compare(vm, op, sp[-1], k, &v));
+    lang_decref(vm, sp[-1]);
+    sp--;
+    int t = v.tag == LANG_VAL_BOOL ? v.as.boolean : lang_truthy(vm, v, &st);
+    lang_decref(vm, v);
+    if (st != LANG_OK) goto error;
+    if (!t) ip += d;
     DISPATCH();
 }
 op_CMP_JUMP: {
