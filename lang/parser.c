@@ -101,7 +101,9 @@ static int match(parser *p, lang_tok_type t)
 static const char *found(parser *p, char *buf, size_t cap)
 {
     lang_token t = p->cur;
-    if (t.type == LANG_TOK_NAME || t.type == LANG_TOK_NUMBER)
+    if (t.type == LANG_TOK_EOF && p->lx.base_depth > 0)
+        snprintf(buf, cap, "'}'");   /* the end of an f-string field is its closing brace */
+    else if (t.type == LANG_TOK_NAME || t.type == LANG_TOK_NUMBER)
         snprintf(buf, cap, "'%.*s'", (int)(t.len > 40 ? 40 : t.len), t.start);
     else
         snprintf(buf, cap, "%s", lang_tok_name(t.type));
