@@ -48,6 +48,9 @@ static double normal_random(eng_rng *rng, double mean, double variance)
 /* Class sizes for n points: the positive class (generated first) gets the odd one. */
 static int64_t first_half(int64_t n) { return n - n / 2; }
 
+/* dataset.ts dist(p, (0, 0)), computed the same way (not hypot) so labels on the border agree. */
+static double dist0(double x, double y) { return sqrt(x * x + y * y); }
+
 static void gen_circle(pg_point *p, int64_t n, double noise, eng_rng *rng)
 {
     const double radius = 5;
@@ -59,7 +62,7 @@ static void gen_circle(pg_point *p, int64_t n, double noise, eng_rng *rng)
         double x = r * sin(angle), y = r * cos(angle);
         double nx = rand_uniform(rng, -radius, radius) * noise;
         double ny = rand_uniform(rng, -radius, radius) * noise;
-        p[i] = (pg_point){ x, y, hypot(x + nx, y + ny) < radius * 0.5 };
+        p[i] = (pg_point){ x, y, dist0(x + nx, y + ny) < radius * 0.5 };
     }
 }
 
@@ -79,7 +82,8 @@ static void gen_xor(pg_point *p, int64_t n, double noise, eng_rng *rng)
 
 static void gen_gauss(pg_point *p, int64_t n, double noise, eng_rng *rng)
 {
-    double variance = 0.5 + noise * (4 - 0.5) / 0.5;     /* d3 linear [0, .5] -> [0.5, 4] */
+    double t = noise / 0.5;                   /* d3.scaleLinear().domain([0, .5]).range([.5, 4]) */
+    double variance = 0.5 * (1 - t) + 4 * t;
     for (int64_t i = 0; i < n; i++) {
         int pos = i < first_half(n);
         double c = pos ? 2 : -2;
