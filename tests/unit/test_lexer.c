@@ -251,8 +251,10 @@ static void test_lexer_incomplete(void **state)
     lex_all(&k, "x = (1, 2,\n   3");
     lang_token *e = &k.t[k.n - 1];
     assert_int_equal(e->type, LANG_TOK_ERROR);
-    assert_string_equal(e->start, "unexpected end of input: a bracket is not closed");
+    assert_string_equal(e->start, "'(' was never closed");
     assert_int_equal(k.lx.incomplete, 1);
+    assert_int_equal(e->line, 1);   /* reported at the bracket, not at the end */
+    assert_int_equal(e->col, 5);
 
     /* an unterminated triple-quoted string is incomplete, and is reported where it starts */
     lex_all(&k, "x = 1\ndoc = \"\"\"never closed\nmore text\n");
