@@ -90,8 +90,17 @@ char *lang_help_overview(lang_vm *vm)
         lang_buf_addf(&b, "%s%s", col ? " " : "  ", name);
         col += (int)n + (col ? 1 : 2);
     }
-    lang_buf_add(&b, "\n\nkeywords:\n ", 12);
-    for (int i = 0; lang_keywords[i]; i++) lang_buf_addf(&b, " %s", lang_keywords[i]);
+    lang_buf_addf(&b, "\n\nkeywords:\n");
+    col = 0;
+    for (int i = 0; lang_keywords[i]; i++) {
+        int n = (int)strlen(lang_keywords[i]);
+        if (col + n + 1 > 78) {
+            lang_buf_add(&b, "\n", 1);
+            col = 0;
+        }
+        lang_buf_addf(&b, "%s%s", col ? " " : "  ", lang_keywords[i]);
+        col += n + (col ? 1 : 2);
+    }
     lang_buf_add(&b, "\n", 1);
     return buf_done(&b);
 }

@@ -97,12 +97,9 @@ size_t lang_error_format(const lang_error *e, char *buf, size_t cap)
     size_t n = 0;
 #define OUT(...) do { int k_ = snprintf(buf + n, cap - n, __VA_ARGS__); \
                       if (k_ > 0) n = n + (size_t)k_ >= cap ? cap - 1 : n + (size_t)k_; } while (0)
-    if (e->kind == LANG_ERR_INTERRUPT) {
-        OUT("KeyboardInterrupt\n");
-        return n;
-    }
     const char *kind = lang_status_name(e->kind);
-    if (e->line > 0) OUT("%s: line %d, col %d: %s\n", kind, e->line, e->col, e->msg);
+    if (e->kind == LANG_ERR_INTERRUPT) OUT("KeyboardInterrupt\n");   /* then where it stopped */
+    else if (e->line > 0) OUT("%s: line %d, col %d: %s\n", kind, e->line, e->col, e->msg);
     else OUT("%s: %s\n", kind, e->msg);
     if (e->line > 0 && e->source_line[0]) {
         OUT("%s\n", e->source_line);
