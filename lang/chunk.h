@@ -77,7 +77,7 @@ typedef enum lang_opcode {
     LANG_OP_BUILD_STRING,   /* u16 n: concatenates n strings */
     LANG_OP_ASSERT,         /* u8 has_message: cond [msg] -> */
     LANG_OP_WITH_ENTER,     /* ctx -> value: ctx goes to the VM's with-stack, enter() called */
-    LANG_OP_WITH_EXIT,      /* pops the with-stack and calls exit() */
+    LANG_OP_WITH_EXIT,      /* pops the with-stack and calls the context's leave() */
     LANG_OP_COUNT
 } lang_opcode;
 

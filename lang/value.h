@@ -180,10 +180,10 @@ typedef struct lang_native_class {
     /* Text for help() and inspect; malloc'd or NULL. May be NULL. */
     char *(*help)(void *ptr);
     /* Context managers (`with no_grad():`): enter gives the value bound by `as` (owned; None
-     * when there is nothing to bind); exit always runs when the block is left, by its end,
+     * when there is nothing to bind); leave always runs when the block is left, by its end,
      * break, return or an error. NULL: the object cannot be used in `with`. */
     lang_status (*enter)(lang_vm *vm, void *ptr, lang_value *out);
-    void (*exit)(lang_vm *vm, void *ptr);
+    void (*leave)(lang_vm *vm, void *ptr);
 } lang_native_class;
 
 typedef struct lang_native {

@@ -207,7 +207,7 @@ static lang_status name_error(lang_vm *vm, const char *name, int local)
     return LANG_ERR_NAME;
 }
 
-/* `with ctx:` -- ctx must be a native object with enter/exit (no_grad()). */
+/* `with ctx:` -- ctx must be a native object with enter/leave hooks (no_grad()). */
 static lang_status with_enter(lang_vm *vm, lang_value ctx, lang_value *out)
 {
     if (!LANG_IS_TYPE(ctx, LANG_OBJ_NATIVE) || !LANG_AS_NATIVE(ctx)->cls->enter)
@@ -227,7 +227,7 @@ static void with_exit(lang_vm *vm)
 {
     lang_value ctx = vm->withs[--vm->nwiths].ctx;
     lang_native *n = LANG_AS_NATIVE(ctx);
-    n->cls->exit(vm, n->ptr);
+    n->cls->leave(vm, n->ptr);
     lang_decref(vm, ctx);
 }
 
