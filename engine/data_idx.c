@@ -49,7 +49,8 @@ static uint64_t be64(const unsigned char *p)
     return (uint64_t)be32(p) << 32 | be32(p + 4);
 }
 
-/* Why a read stopped short: zlib's own message for a damaged stream, errno for the file. */
+/* Why a read stopped short: zlib's own message for a damaged stream (without the "path: "
+ * zlib puts in front), errno for the file. */
 static const char *gz_reason(gzFile f)
 {
     int code;
@@ -58,7 +59,8 @@ static const char *gz_reason(gzFile f)
         return strerror(errno);
     if (code == Z_OK || !msg || !*msg)
         return "the file ends too early";
-    return msg;
+    const char *colon = strstr(msg, ": ");
+    return colon ? colon + 2 : msg;
 }
 
 /* Reads exactly n bytes (n <= IDX_CHUNK); returns the count read (short at end or on error). */
@@ -175,6 +177,10 @@ static eng_tensor *idx_read(gzFile f, const char *path, eng_error *err)
         gzerror(f, &code);
         if (code == Z_ERRNO) {
             eng_err(err, ENG_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+            return NULL;
+        }
+        if (code != Z_OK) {
+            eng_err(err, ENG_ERR_IO, "%s is damaged: %s", path, gz_reason(f));
             return NULL;
         }
         eng_err(err, ENG_ERR_IO, "%s is damaged: it is too short to be an IDX file (%zu bytes)",
