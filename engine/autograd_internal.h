@@ -32,6 +32,8 @@ eng_tensor *ag_record(eng_ag *ag, eng_tensor *out, const char *name, eng_backwar
  * Returns ENG_OK or ENG_ERR_MEMORY. */
 int ag_save_output(eng_node *n, int k, eng_tensor *out, eng_error *err);
 
+#define AG_COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
 /* An error code to return from a backward after a NULL result (err may be NULL). */
 static inline int ag_fail(const eng_error *err)
 {
