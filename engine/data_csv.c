@@ -145,6 +145,15 @@ static int looks_like_header(char *line, char delim)
     return 1;
 }
 
+static int64_t count_cells(char *line, char delim)
+{
+    char cell[CSV_CELL_MAX], *p = line;
+    int64_t n = 0;
+    for (int first = 1; next_cell(&p, delim, cell, first); first = 0)
+        n++;
+    return n;
+}
+
 static int table_push(csv_table *t, float v, eng_error *err)
 {
     if (t->n == t->cap) {
@@ -211,8 +220,10 @@ eng_tensor *eng_csv_load(const char *path, int header, char delimiter, eng_error
     csv_table t = { 0 };
     int rc = ENG_OK;
     char *line = next_line(&r);
-    if (line && (header == 1 || (header < 0 && looks_like_header(line, r.delim))))
+    if (line && (header == 1 || (header < 0 && looks_like_header(line, r.delim)))) {
+        t.cols = count_cells(line, r.delim);     /* the width when no data rows follow */
         line = next_line(&r);
+    }
     for (; line && rc == ENG_OK; line = next_line(&r))
         rc = read_row(&r, line, &t, err);
     eng_tensor *out = NULL;
