@@ -320,7 +320,7 @@ static void test_api_interrupt(void **state)
     assert_int_equal(st, LANG_ERR_INTERRUPT);
     char report[256];
     lang_error_format(&f.err, report, sizeof report);
-    assert_string_equal(report, "KeyboardInterrupt\n");
+    assert_string_equal(report, "KeyboardInterrupt\nwhile True:\n^\n");   /* where it stopped */
     lang_interrupt_clear();
     poll_count = 1000;
     assert_int_equal(lang_eval(f.vm, "print(i > 0)", "<t>", 0, &f.err), LANG_OK);

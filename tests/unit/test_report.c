@@ -81,8 +81,11 @@ static void test_report_format_without_position(void **state)
     e = make_err(LANG_ERR_SYNTAX, 3, 1, "unexpected end of input", "");
     lang_error_format(&e, buf, sizeof buf);
     assert_string_equal(buf, "SyntaxError: line 3, col 1: unexpected end of input\n");
-    /* an interrupt is one word */
+    /* an interrupt is one word, then where it stopped */
     e = make_err(LANG_ERR_INTERRUPT, 7, 3, "ignored", "while True:");
+    lang_error_format(&e, buf, sizeof buf);
+    assert_string_equal(buf, "KeyboardInterrupt\nwhile True:\n  ^\n");
+    e = make_err(LANG_ERR_INTERRUPT, 0, 0, "ignored", "");
     lang_error_format(&e, buf, sizeof buf);
     assert_string_equal(buf, "KeyboardInterrupt\n");
 }
