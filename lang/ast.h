@@ -35,6 +35,7 @@ typedef enum lang_node_kind {
     LANG_N_LISTCOMP,   /* a = element, list = N_COMPFOR clauses; flag 1 for a dict comp (b = value) */
     LANG_N_COMPFOR,    /* a = target, b = iterable, list = conditions */
     LANG_N_PARAM,      /* str = name, a = default or NULL */
+    LANG_N_STARRED,    /* *a: in call arguments (f(*xs)) and assignment targets (a, *rest = xs) */
     /* statements */
     LANG_N_EXPR,       /* a */
     LANG_N_ASSIGN,     /* list = targets (a = b = v), b = value */

@@ -53,6 +53,10 @@ typedef enum lang_opcode {
     LANG_OP_LIST_APPEND,    /* u8 depth: list at stack[-depth-1] gets the popped value */
     LANG_OP_DICT_SET,       /* u8 depth: dict at stack[-depth-2] gets the popped key, value */
     LANG_OP_UNPACK,         /* u8 n: sequence -> n values (first on top) */
+    LANG_OP_UNPACK_STAR,    /* u8 before, u8 after: sequence -> before + 1 + after values, the
+                               middle one a list (a, *rest = xs); first on top */
+    LANG_OP_LIST_EXTEND,    /* u8 depth: the list at stack[-depth-1] gets the popped iterable's items */
+    LANG_OP_CALL_STAR,      /* u8 nkw, u16 k keyword names or 0xFFFF: callee arglist kwvalues -> result */
     LANG_OP_GET_ITER,       /* iterable -> iterable state */
     LANG_OP_FOR_ITER,       /* u16 exit offset: push next item or pop both and jump */
     LANG_OP_FOR_LOOP,       /* u16 back offset: push next item and jump back, or pop both */

@@ -340,9 +340,34 @@ static unsigned kwnames_const(compiler *c, lang_node *call)
     return k;
 }
 
+/* f(a, *xs, b, k=v): the positional arguments are gathered into one list, which CALL_STAR
+ * spreads onto the stack before calling. */
+static void call_star(compiler *c, lang_node *e)
+{
+    if (e->n2 > 255) fail_node(c, LANG_ERR_SYNTAX, e, "too many arguments (at most 255)");
+    expr(c, e->a);
+    emit_op_u16(c, LANG_OP_BUILD_LIST, 1, 0);
+    emit_byte(c, 0);
+    for (int i = 0; i < e->n; i++) {
+        lang_node *arg = e->list[i];
+        expr(c, arg->kind == LANG_N_STARRED ? arg->a : arg);
+        set_pos(c, arg);
+        emit_op_u8(c, arg->kind == LANG_N_STARRED ? LANG_OP_LIST_EXTEND : LANG_OP_LIST_APPEND, -1, 0);
+    }
+    for (int i = 0; i < e->n2; i++) expr(c, e->list2[i]);
+    set_pos(c, e);
+    emit_op_u8(c, LANG_OP_CALL_STAR, -1 - e->n2, e->n2);
+    emit_u16(c, e->n2 ? kwnames_const(c, e) : 0xffff);
+    c->proto->max_stack += 256;   /* the spread arguments: CALL_STAR checks its own room */
+}
+
 /* f(args), obj.method(args): methods skip building a bound-method object. */
 static void call(compiler *c, lang_node *e)
 {
+    if (e->flag) {
+        call_star(c, e);
+        return;
+    }
     int argc = e->n + e->n2;
     if (argc > 255) fail_node(c, LANG_ERR_SYNTAX, e, "too many arguments (at most 255)");
     int method = e->a->kind == LANG_N_ATTR;
@@ -472,6 +497,10 @@ static void expr(compiler *c, lang_node *e)
     case LANG_N_SLICE:
         fail_node(c, LANG_ERR_SYNTAX, e, "a slice a:b is only allowed inside [ ]");
         break;
+    case LANG_N_STARRED:
+        fail_node(c, LANG_ERR_SYNTAX, e, "*%s is only allowed in call arguments and assignment targets",
+                  e->a->kind == LANG_N_NAME ? e->a->str : "x");
+        break;
     case LANG_N_LIST: sequence(c, e, LANG_OP_BUILD_LIST); break;
     case LANG_N_TUPLE: sequence(c, e, LANG_OP_BUILD_TUPLE); break;
     case LANG_N_DICT: dict_literal(c, e); break;
@@ -505,12 +534,22 @@ static void store(compiler *c, lang_node *t)
         set_pos(c, t);
         emit_op_u16(c, LANG_OP_SET_ATTR, -2, str_const(c, t->str, strlen(t->str)));
         break;
-    case LANG_N_TUPLE: case LANG_N_LIST:
+    case LANG_N_TUPLE: case LANG_N_LIST: {
         if (t->n > 255) fail_node(c, LANG_ERR_SYNTAX, t, "too many targets to unpack");
         set_pos(c, t);
-        emit_op_u8(c, LANG_OP_UNPACK, t->n - 1, t->n);
-        for (int i = 0; i < t->n; i++) store(c, t->list[i]);
+        int star = -1;
+        for (int i = 0; i < t->n; i++)
+            if (t->list[i]->kind == LANG_N_STARRED) star = i;
+        if (star < 0) {
+            emit_op_u8(c, LANG_OP_UNPACK, t->n - 1, t->n);
+        } else {   /* a, *rest, z = xs: `star` items before the list, the others after it */
+            emit_op_u8(c, LANG_OP_UNPACK_STAR, t->n - 1, star);
+            emit_byte(c, (uint8_t)(t->n - 1 - star));
+        }
+        for (int i = 0; i < t->n; i++)
+            store(c, t->list[i]->kind == LANG_N_STARRED ? t->list[i]->a : t->list[i]);
         break;
+    }
     default:
         fail_node(c, LANG_ERR_SYNTAX, t, "cannot assign to this expression");
     }

@@ -111,7 +111,7 @@ lang_status lang_tensor_result(lang_vm *vm, eng_tensor *t, const eng_error *err,
                                lang_value *out)
 {
     if (!t) return lang_raise_eng(vm, err);
-    if (scalar_to_num && t->ndim == 0) {
+    if (scalar_to_num && t->ndim == 0 && !t->requires_grad) {   /* a loss stays a tensor */
         *out = lang_num(lang_tensor_f32_num(eng_tensor_item(t)));
         eng_tensor_release(t);
         return LANG_OK;
@@ -311,7 +311,7 @@ static lang_status binop_general(lang_vm *vm, eng_binop op, lang_value a, lang_v
     lang_status st = operand(vm, a, sym, b, 1, &ta);
     if (st == LANG_OK) st = operand(vm, b, sym, a, 0, &tb);
     if (st == LANG_OK) {
-        r = eng_binary(op, ta, tb, &err);
+        r = eng_ag_binary(lang_vm_ag(vm), op, ta, tb, &err);
         st = lang_tensor_result(vm, r, &err, 0, out);
     }
     eng_tensor_release(ta);
@@ -323,14 +323,23 @@ lang_status lang_tensor_binop(lang_vm *vm, eng_binop op, lang_value a, lang_valu
 {
     eng_error err;
     eng_tensor *r;
-    /* The hot paths: tensor op tensor, tensor op number, number op tensor. */
-    if (LANG_IS_TENSOR(a) && LANG_IS_TENSOR(b))
-        r = eng_binary(op, LANG_AS_TENSOR(a), LANG_AS_TENSOR(b), &err);
-    else if (LANG_IS_TENSOR(a) && LANG_IS_NUM(b))
-        r = eng_binary_scalar(op, LANG_AS_TENSOR(a), (float)b.as.num, 0, &err);
-    else if (LANG_IS_NUM(a) && LANG_IS_TENSOR(b))
-        r = eng_binary_scalar(op, LANG_AS_TENSOR(b), (float)a.as.num, 1, &err);
-    else
+    /* The hot paths: tensor op tensor, tensor op number, number op tensor. Autograd costs one
+     * test of requires_grad when no operand is a parameter. */
+    if (LANG_IS_TENSOR(a) && LANG_IS_TENSOR(b)) {
+        eng_tensor *x = LANG_AS_TENSOR(a), *y = LANG_AS_TENSOR(b);
+        r = (x->requires_grad | y->requires_grad) ? eng_ag_binary(lang_vm_ag(vm), op, x, y, &err)
+                                                  : eng_binary(op, x, y, &err);
+    } else if (LANG_IS_TENSOR(a) && LANG_IS_NUM(b)) {
+        eng_tensor *x = LANG_AS_TENSOR(a);
+        float s = (float)b.as.num;
+        r = x->requires_grad ? eng_ag_binary_scalar(lang_vm_ag(vm), op, x, s, 0, &err)
+                             : eng_binary_scalar(op, x, s, 0, &err);
+    } else if (LANG_IS_NUM(a) && LANG_IS_TENSOR(b)) {
+        eng_tensor *y = LANG_AS_TENSOR(b);
+        float s = (float)a.as.num;
+        r = y->requires_grad ? eng_ag_binary_scalar(lang_vm_ag(vm), op, y, s, 1, &err)
+                             : eng_binary_scalar(op, y, s, 1, &err);
+    } else
         return binop_general(vm, op, a, b, out);
     if (!r) return lang_raise_eng(vm, &err);
     *out = lang_tensor_wrap(vm, r);
@@ -358,7 +367,7 @@ lang_status lang_tensor_matmul(lang_vm *vm, lang_value a, lang_value b, const ch
     lang_status st = operand(vm, a, "@", b, 1, &ta);
     if (st == LANG_OK) st = operand(vm, b, "@", a, 0, &tb);
     if (st == LANG_OK) {
-        eng_tensor *r = eng_matmul(ta, tb, &err);
+        eng_tensor *r = eng_ag_matmul(lang_vm_ag(vm), ta, tb, &err);
         if (!r) {
             st = lang_raise_eng(vm, &err);
             if (err.code == ENG_ERR_SHAPE) matmul_hint(vm, ta, tb, rhs_name);
@@ -401,7 +410,8 @@ lang_status lang_tensor_unary(lang_vm *vm, eng_unop op, lang_value a, lang_value
     eng_tensor *t;
     double x;
     if (LANG_IS_TENSOR(a))
-        return lang_tensor_result(vm, eng_unary(op, LANG_AS_TENSOR(a), &err), &err, 0, out);
+        return lang_tensor_result(vm, eng_ag_unary(lang_vm_ag(vm), op, LANG_AS_TENSOR(a), &err),
+                                  &err, 0, out);
     if (as_number(a, &x)) {
         *out = lang_num(unop_num(op, x));
         return LANG_OK;
@@ -410,7 +420,7 @@ lang_status lang_tensor_unary(lang_vm *vm, eng_unop op, lang_value a, lang_value
     snprintf(what, sizeof what, "%s()", eng_unop_name(op));
     lang_status st = lang_tensor_from_value(vm, a, what, &t);
     if (st != LANG_OK) return st;
-    eng_tensor *r = eng_unary(op, t, &err);
+    eng_tensor *r = eng_ag_unary(lang_vm_ag(vm), op, t, &err);
     eng_tensor_release(t);
     return lang_tensor_result(vm, r, &err, 0, out);
 }
@@ -558,15 +568,27 @@ lang_status lang_tensor_get_index(lang_vm *vm, lang_value tv, lang_value index, 
     index_list il;
     eng_error err;
     int64_t off;
-    if (fast_offset(t, index, &off)) {
+    eng_ag *ag = lang_vm_ag(vm);
+    int record = t->requires_grad && ag->enabled;   /* w[0, 1] of a param: a 0-d tensor */
+    if (!record && fast_offset(t, index, &off)) {
         *out = lang_num(lang_tensor_f32_num(t->storage->data[off]));
         return LANG_OK;
     }
     lang_status st = index_parse(vm, index, &il);
     if (st != LANG_OK) return st;
-    eng_tensor *r = eng_index_get(t, il.n, il.ix, &err);
+    eng_tensor *r = eng_ag_index_get(ag, t, il.n, il.ix, &err);
     index_free(&il);
     return lang_tensor_result(vm, r, &err, 1, out);
+}
+
+/* t[i] = v on a tensor computed from a param would change values its graph has saved. */
+static lang_status assign_to_graph(lang_vm *vm)
+{
+    lang_status st = lang_raise(vm, LANG_ERR_VALUE, "cannot assign into a tensor computed from a "
+                                "param(): its gradient would be wrong");
+    lang_hint(vm, "build a new tensor instead (e.g. where(mask, a, b)), or assign inside "
+              "`with no_grad():`");
+    return st;
 }
 
 lang_status lang_tensor_set_index(lang_vm *vm, lang_value tv, lang_value index, lang_value v)
@@ -577,6 +599,7 @@ lang_status lang_tensor_set_index(lang_vm *vm, lang_value tv, lang_value index, 
     int64_t off;
     double x;
     int is_num = as_number(v, &x);
+    if (t->node && lang_vm_ag(vm)->enabled) return assign_to_graph(vm);
     if (is_num && fast_offset(t, index, &off)) {
         t->storage->data[off] = (float)x;
         return LANG_OK;
@@ -613,7 +636,14 @@ lang_status lang_tensor_get_attr(lang_vm *vm, lang_value tv, const char *name, l
     eng_tensor *t = LANG_AS_TENSOR(tv);
     eng_error err;
     if (strcmp(name, "shape") == 0) return shape_list(vm, t, out);
-    if (strcmp(name, "T") == 0) return lang_tensor_result(vm, eng_transpose(t, NULL, &err), &err, 0, out);
+    if (strcmp(name, "T") == 0)
+        return lang_tensor_result(vm, eng_ag_transpose(lang_vm_ag(vm), t, NULL, &err), &err, 0, out);
+    if (strcmp(name, "grad") == 0) {            /* None until a backward() reaches t */
+        *out = t->grad ? lang_tensor_wrap(vm, eng_tensor_retain(t->grad)) : lang_none();
+        return LANG_IS_UNDEF(*out) ? LANG_ERR_MEMORY : LANG_OK;
+    }
+    if (strcmp(name, "requires_grad") == 0) { *out = lang_bool(t->requires_grad); return LANG_OK; }
+    if (strcmp(name, "is_leaf") == 0) { *out = lang_bool(t->node == NULL); return LANG_OK; }
     if (strcmp(name, "ndim") == 0) { *out = lang_num(t->ndim); return LANG_OK; }
     if (strcmp(name, "size") == 0) { *out = lang_num((double)t->size); return LANG_OK; }
     if (strcmp(name, "dtype") == 0) {
@@ -661,6 +691,27 @@ lang_status lang_tensor_contains(lang_vm *vm, lang_value tv, lang_value x, int *
     return LANG_OK;
 }
 
+/* ---- autograd's view of printing and in-place updates ----------------------------------- */
+
+char *lang_tensor_format(const eng_tensor *t)
+{
+    char *s = eng_tensor_format(t, "tensor"), suffix[96];
+    if (!s || !t->requires_grad) return s;
+    if (t->node) snprintf(suffix, sizeof suffix, ", grad_fn=<%s>)", t->node->name);
+    else snprintf(suffix, sizeof suffix, ", requires_grad=True)");
+    size_t len = strlen(s);
+    char *r = realloc(s, len + strlen(suffix) + 1);
+    if (!r) { free(s); return NULL; }
+    strcpy(r + len - 1, suffix);                /* replaces the closing ')' */
+    return r;
+}
+
+int lang_tensor_inplace_ok(lang_vm *vm, const eng_tensor *x, const eng_tensor *y)
+{
+    if (!lang_vm_ag(vm)->enabled) return 1;
+    return !x->node && !y->requires_grad;
+}
+
 /* ---- bracket literals ----------------------------------------------------------------------- */
 
 /* [1, 2, 3]: every item a number. */
@@ -695,7 +746,7 @@ static int literal_stack(lang_vm *vm, const lang_value *items, int n, lang_value
         return 1;
     }
     for (int i = 0; i < n; i++) ts[i] = LANG_AS_TENSOR(items[i]);
-    eng_tensor *t = eng_stack(n, ts, 0, &err);
+    eng_tensor *t = eng_ag_stack(lang_vm_ag(vm), n, ts, 0, &err);
     if (ts != small) free(ts);
     *st = lang_tensor_result(vm, t, &err, 0, out);
     return 1;

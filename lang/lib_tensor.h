@@ -67,6 +67,23 @@ double lang_tensor_f32_num(float f);
 /* Shortest text of a double that reads back the same ("2.5", "1e+20"), into buf (>= 32 bytes). */
 const char *lang_tensor_num_text(double d, char *buf, size_t cap);
 
+/* NumPy-style text of a tensor (print and repr), with ", requires_grad=True" for a parameter
+   and ", grad_fn=<multiply>" (the op's name) for a result recorded by autograd, as PyTorch shows
+   them: "tensor([1., 2.], requires_grad=True)". malloc'd; NULL when out of memory. */
+char *lang_tensor_format(const eng_tensor *t);
+/* x op= y on a tensor x: nonzero when it may update x in place. It may not when autograd would
+   lose track: x was computed from a param (not a leaf), or y requires grad, while gradients are
+   on; the VM then computes x = x op y instead (recorded). A param itself (a leaf) is updated in
+   place, recording nothing: `w -= lr * w.grad` is the hand-written SGD step. */
+int lang_tensor_inplace_ok(lang_vm *vm, const eng_tensor *x, const eng_tensor *y);
+
+/* ---- autograd (lib_autograd.c, lib_autograd_check.c) --------------------------------------- */
+
+/* The VM's gradient mode, passed to the engine's eng_ag_* ops. */
+eng_ag *lang_vm_ag(lang_vm *vm);
+/* The gradcheck() builtin. */
+lang_status lang_gradcheck(lang_vm *vm, lang_value *a, lang_value *va, int nva, lang_value *out);
+
 /* The tensor builtins (lib_tensor_builtins.c): registered by lang_lib_tensor_open. */
 extern const lang_builtin_def lang_tensor_builtins[];
 extern const lang_builtin_def lang_tensor_methods[];

@@ -186,7 +186,7 @@ static lang_status rows_of(lang_vm *vm, eng_tensor *t, const char *fname, eng_te
     if (!ts) return lang_raise(vm, LANG_ERR_MEMORY, "out of memory");
     for (int64_t i = 0; i < t->shape[0]; i++) {
         eng_index ix = { .kind = ENG_IDX_INT, .i = i };
-        if (!(ts[i] = eng_index_get(t, 1, &ix, &err))) {
+        if (!(ts[i] = eng_ag_index_get(lang_vm_ag(vm), t, 1, &ix, &err))) {
             free_tensors(ts, (int)i);
             return lang_raise_eng(vm, &err);
         }
@@ -373,7 +373,7 @@ static lang_status reshape(lang_vm *vm, lang_value x, const lang_value *dims, in
     lang_status st = arg_shape(vm, dims, n, fname, 1, &ndim, shape);
     if (st == LANG_OK) st = lang_tensor_from_value(vm, x, fname, &t);
     if (st != LANG_OK) return st;
-    eng_tensor *r = eng_reshape(t, ndim, shape, &err);
+    eng_tensor *r = eng_ag_reshape(lang_vm_ag(vm), t, ndim, shape, &err);
     eng_tensor_release(t);
     return wrap(vm, r, &err, out);
 }
@@ -407,7 +407,7 @@ static lang_status transpose(lang_vm *vm, lang_value x, const lang_value *axes, 
     if (st == LANG_OK && n > 0 && nperm != t->ndim)
         st = lang_raise(vm, LANG_ERR_VALUE, "%s axes must name each of the %d dimensions once, "
                         "got %d axes", fname, t->ndim, nperm);
-    if (st == LANG_OK) r = eng_transpose(t, n > 0 ? perm : NULL, &err);
+    if (st == LANG_OK) r = eng_ag_transpose(lang_vm_ag(vm), t, n > 0 ? perm : NULL, &err);
     eng_tensor_release(t);
     return st != LANG_OK ? st : wrap(vm, r, &err, out);
 }
@@ -423,7 +423,7 @@ static lang_status bi_flatten(lang_vm *vm, lang_value *a, lang_value *va, int nv
     eng_error err;
     lang_status st = lang_tensor_from_value(vm, a[0], "flatten()", &t);
     if (st != LANG_OK) return st;
-    eng_tensor *r = eng_flatten(t, &err);
+    eng_tensor *r = eng_ag_flatten(lang_vm_ag(vm), t, &err);
     eng_tensor_release(t);
     return wrap(vm, r, &err, out);
 }
@@ -441,7 +441,8 @@ static lang_status join(lang_vm *vm, lang_value *a, int is_stack, lang_value *ou
     if (st == LANG_OK) st = arg_tensor_list(vm, a[0], fname, &ts, &n);
     if (st != LANG_OK) return st;
     int axis = naxes ? axes[0] : 0;
-    r = is_stack ? eng_stack(n, ts, axis, &err) : eng_concat(n, ts, axis, &err);
+    eng_ag *ag = lang_vm_ag(vm);
+    r = is_stack ? eng_ag_stack(ag, n, ts, axis, &err) : eng_ag_concat(ag, n, ts, axis, &err);
     free_tensors(ts, n);
     return wrap(vm, r, &err, out);
 }
@@ -468,7 +469,7 @@ static lang_status reduce(lang_vm *vm, eng_redop op, const char *fname, lang_val
     if (st == LANG_OK) st = arg_flag(vm, keepdims, fname, "keepdims", &keep);
     if (st == LANG_OK) st = lang_tensor_from_value(vm, x, fname, &t);
     if (st != LANG_OK) return st;
-    eng_tensor *r = eng_reduce(op, t, naxes, axes, keep, &err);
+    eng_tensor *r = eng_ag_reduce(lang_vm_ag(vm), op, t, naxes, axes, keep, &err);
     eng_tensor_release(t);
     return lang_tensor_result(vm, r, &err, 1, out);
 }
@@ -628,6 +629,9 @@ UNARY(bi_tanh, ENG_UN_TANH, "tanh()")
 UNARY(bi_sigmoid, ENG_UN_SIGMOID, "sigmoid()")
 UNARY(bi_relu, ENG_UN_RELU, "relu()")
 UNARY(bi_abs, ENG_UN_ABS, "abs()")
+UNARY(bi_sin, ENG_UN_SIN, "sin()")
+UNARY(bi_cos, ENG_UN_COS, "cos()")
+UNARY(bi_square, ENG_UN_SQUARE, "square()")
 
 /* Python's round(x, n): the decimal nearest to the exact binary value of x, which is what
  * printf's correctly rounded %.*f computes; round(x) is half to even. */
@@ -689,7 +693,8 @@ static lang_status softmax(lang_vm *vm, lang_value *a, int log_form, lang_value 
     if (st == LANG_OK) st = lang_tensor_from_value(vm, a[0], fname, &t);
     if (st != LANG_OK) return st;
     int ax = axis > 1000 ? 1000 : axis < -1000 ? -1000 : (int)axis;
-    eng_tensor *r = log_form ? eng_log_softmax(t, ax, &err) : eng_softmax(t, ax, &err);
+    eng_ag *ag = lang_vm_ag(vm);
+    eng_tensor *r = log_form ? eng_ag_log_softmax(ag, t, ax, &err) : eng_ag_softmax(ag, t, ax, &err);
     eng_tensor_release(t);
     return wrap(vm, r, &err, out);
 }
@@ -710,7 +715,7 @@ static lang_status bi_where(lang_vm *vm, lang_value *a, lang_value *va, int nva,
     eng_error err;
     lang_status st = LANG_OK;
     for (int i = 0; i < 3 && st == LANG_OK; i++) st = lang_tensor_from_value(vm, a[i], "where()", &t[i]);
-    if (st == LANG_OK) r = eng_where(t[0], t[1], t[2], &err);
+    if (st == LANG_OK) r = eng_ag_where(lang_vm_ag(vm), t[0], t[1], t[2], &err);
     for (int i = 0; i < 3; i++) eng_tensor_release(t[i]);
     return st != LANG_OK ? st : wrap(vm, r, &err, out);
 }
@@ -729,7 +734,7 @@ static lang_status clip(lang_vm *vm, lang_value x, lang_value lo_v, lang_value h
         return LANG_OK;
     }
     if ((st = lang_tensor_from_value(vm, x, "clip()", &t)) != LANG_OK) return st;
-    eng_tensor *r = eng_clip(t, (float)lo, (float)hi, &err);
+    eng_tensor *r = eng_ag_clip(lang_vm_ag(vm), t, (float)lo, (float)hi, &err);
     eng_tensor_release(t);
     return wrap(vm, r, &err, out);
 }
@@ -947,6 +952,12 @@ const lang_builtin_def lang_tensor_builtins[] = {
     { "relu", bi_relu, "x",
       "relu(x)\nmax(x, 0) elementwise: the rectified linear unit activation.\n"
       "Example: relu(tensor([-1, 0, 2]))   # tensor([0., 0., 2.])" },
+    { "sin", bi_sin, "x",
+      "sin(x)\nThe sine (x in radians), elementwise on a tensor.\nExample: sin(linspace(0, 3.14159, 5))" },
+    { "cos", bi_cos, "x",
+      "cos(x)\nThe cosine (x in radians), elementwise on a tensor.\nExample: cos(tensor([0, 1]))" },
+    { "square", bi_square, "x",
+      "square(x)\nx * x, elementwise on a tensor.\nExample: square(tensor([1, -2, 3]))   # tensor([1., 4., 9.])" },
     { "softmax", bi_softmax, "x, axis=",
       "softmax(x, axis=-1)\nexp(x) normalised to sum to 1 along axis: turns scores into "
       "probabilities.\nExample: softmax(tensor([1, 2, 3]))" },
@@ -1033,6 +1044,14 @@ const lang_builtin_def lang_tensor_methods[] = {
       "t.log()\nThe natural logarithm of every element.\nExample: p.log()" },
     { "sqrt", bi_sqrt, "self",
       "t.sqrt()\nThe square root of every element.\nExample: t.var(axis=0).sqrt()" },
+    { "tanh", bi_tanh, "self",
+      "t.tanh()\nThe hyperbolic tangent of every element.\nExample: (x @ w).tanh()" },
+    { "sigmoid", bi_sigmoid, "self",
+      "t.sigmoid()\n1 / (1 + exp(-t)) for every element.\nExample: logits.sigmoid()" },
+    { "relu", bi_relu, "self",
+      "t.relu()\nmax(t, 0) for every element.\nExample: (x @ w + b).relu()" },
+    { "square", bi_square, "self",
+      "t.square()\nt * t for every element.\nExample: (pred - y).square().mean()" },
     { "clip", m_clip, "self, min=, max=",
       "t.clip(min=None, max=None)\nEvery element limited to [min, max]; either bound may be None.\n"
       "Example: p.clip(1e-7, 1 - 1e-7)" },

@@ -11,6 +11,7 @@ lang_status lang_lib_data_open(lang_vm *vm);     /* lib_data.c */
 static const lib_opener openers[] = {
     lang_lib_core_open,     /* print, len, range, str, list, dict ... (lib_core.c, lib_seq.c) */
     lang_lib_tensor_open,   /* tensors (lib_tensor.c, lib_tensor_builtins.c) */
+    lang_lib_autograd_open, /* param, grad, no_grad, backward ... (lib_autograd*.c) */
     lang_lib_data_open,     /* data sets and files (lib_data.c) */
 };
 

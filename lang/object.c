@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lang/vm.h"
+#include "lang/lib_tensor.h"
 
 /* ---- allocation ------------------------------------------------------------------------ */
 
@@ -493,7 +494,7 @@ void lang_num_write(lang_buf *b, double d)
     if (isnan(d)) { lang_buf_add(b, "nan", 3); return; }
     if (isinf(d)) { lang_buf_add(b, d > 0 ? "inf" : "-inf", d > 0 ? 3 : 4); return; }
     if (d == floor(d) && fabs(d) < 1e16) {
-        int n = snprintf(out, sizeof out, "%.0f", d);
+        int n = snprintf(out, sizeof out, "%.0f", d == 0 ? 0.0 : d);   /* no "-0": round(-0.4) is 0 */
         lang_buf_add(b, out, (size_t)n);
         return;
     }
@@ -652,7 +653,7 @@ static void write_value(lang_buf *b, lang_value v, int repr, const printing *out
         return;
     }
     case LANG_OBJ_TENSOR: {
-        char *s = eng_tensor_format(((lang_tensor *)o)->t, "tensor");
+        char *s = lang_tensor_format(((lang_tensor *)o)->t);   /* lib_tensor.c */
         if (!s) { b->oom = 1; return; }
         lang_buf_add(b, s, strlen(s));
         free(s);

@@ -521,6 +521,15 @@ static lang_node *call_args(parser *p, lang_node *callee, lang_token open)
             p->prev = prev;
         }
         if (kw.n) fail_at(p, p->cur, "a positional argument cannot follow keyword arguments");
+        lang_token star = p->cur;
+        if (match(p, LANG_TOK_STAR)) {   /* f(*xs): the items of xs as arguments */
+            lang_node *s = node_at(p, LANG_N_STARRED, star);
+            s->a = expression(p);
+            n->flag = 1;
+            vec_push(p, &pos, s);
+            if (!match(p, LANG_TOK_COMMA)) break;
+            continue;
+        }
         lang_node *arg = expression(p);
         if (check(p, LANG_TOK_FOR) && pos.n == 0) {   /* sum(x*x for x in xs) */
             lang_node *c = node_at(p, LANG_N_LISTCOMP, open);
@@ -808,9 +817,19 @@ static lang_node *expression(parser *p)
 }
 
 /* exprlist: expression (',' expression)* [','] -- a bare tuple when there is a comma. */
+/* An item of an expression list: an expression, or *target (a, *rest = xs). */
+static lang_node *list_item(parser *p)
+{
+    lang_token t = p->cur;
+    if (!match(p, LANG_TOK_STAR)) return expression(p);
+    lang_node *n = node_at(p, LANG_N_STARRED, t);
+    n->a = primary(p);
+    return n;
+}
+
 static lang_node *expr_list(parser *p)
 {
-    lang_node *first = expression(p);
+    lang_node *first = list_item(p);
     if (!check(p, LANG_TOK_COMMA)) return first;
     lang_node *t = node_at(p, LANG_N_TUPLE, p->cur);
     t->line = first->line;
@@ -821,7 +840,7 @@ static lang_node *expr_list(parser *p)
         if (check(p, LANG_TOK_NEWLINE) || check(p, LANG_TOK_ASSIGN) || check(p, LANG_TOK_SEMI) ||
             check(p, LANG_TOK_EOF) || check(p, LANG_TOK_RPAREN) || check(p, LANG_TOK_COLON))
             break;
-        vec_push(p, &items, expression(p));
+        vec_push(p, &items, list_item(p));
     }
     t->list = items.items;
     t->n = items.n;
@@ -852,9 +871,18 @@ static void check_target(parser *p, lang_node *t, const char *what)
     lang_error *e = p->err;
     switch (t->kind) {
     case LANG_N_NAME: case LANG_N_INDEX: case LANG_N_ATTR: return;
-    case LANG_N_TUPLE: case LANG_N_LIST:
-        for (int i = 0; i < t->n; i++) check_target(p, t->list[i], what);
+    case LANG_N_TUPLE: case LANG_N_LIST: {
+        int stars = 0;
+        for (int i = 0; i < t->n; i++) {
+            if (t->list[i]->kind == LANG_N_STARRED) {
+                if (++stars > 1) fail_at(p, p->prev, "only one *name is allowed in an assignment");
+                check_target(p, t->list[i]->a, what);
+            } else {
+                check_target(p, t->list[i], what);
+            }
+        }
         return;
+    }
     default:
         e->kind = LANG_ERR_SYNTAX;
         e->line = t->line;

@@ -283,7 +283,7 @@ static lang_status execute(lang_vm *vm, int entry, lang_value *result)
         L(NEG), L(POS), L(INVERT), L(NOT), L(EQ), L(NE), L(LT), L(LE), L(GT), L(GE),
         L(IN), L(NOT_IN), L(IS), L(IS_NOT), L(INPLACE), L(JUMP), L(LOOP), L(JUMP_IF_FALSE),
         L(JUMP_IF_TRUE), L(AND), L(OR), L(BUILD_LIST), L(BUILD_TUPLE), L(BUILD_DICT),
-        L(LIST_APPEND), L(DICT_SET), L(UNPACK), L(GET_ITER), L(FOR_ITER), L(FOR_LOOP), L(FOR_LOOP_LOCAL), L(FOR_LOOP_GLOBAL),
+        L(LIST_APPEND), L(DICT_SET), L(UNPACK), L(UNPACK_STAR), L(LIST_EXTEND), L(CALL_STAR), L(GET_ITER), L(FOR_ITER), L(FOR_LOOP), L(FOR_LOOP_LOCAL), L(FOR_LOOP_GLOBAL),
         L(INPLACE_LOCAL), L(INPLACE_GLOBAL), L(INPLACE_LL), L(INPLACE_GG), L(ADD_K), L(SUB_K), L(CMP_JUMP), L(CMP_JUMP_K), L(CALL), L(CALL_KW),
         L(CALL_METHOD), L(CALL_METHOD_KW), L(CLOSURE), L(RETURN), L(ECHO), L(FORMAT),
         L(BUILD_STRING), L(ASSERT), L(WITH_ENTER), L(WITH_EXIT),
@@ -717,6 +717,55 @@ op_UNPACK: {
     CHECK(lang_op_unpack(vm, seq, n, sp - 1));   /* writes n values, first on top */
     lang_decref(vm, seq);
     sp += n - 1;
+    DISPATCH();
+}
+op_UNPACK_STAR: {
+    int before = READ_U8(), after = READ_U8();
+    SAVE();
+    lang_value seq = sp[-1];
+    if (sp + before + after + 8 > vm->stack + LANG_STACK_MAX) {
+        st = lang_raise(vm, LANG_ERR_RECURSION, "no stack room to unpack");
+        goto error;
+    }
+    CHECK(lang_op_unpack_star(vm, seq, before, after, sp - 1));
+    lang_decref(vm, seq);
+    sp += before + after;
+    DISPATCH();
+}
+op_LIST_EXTEND: {
+    int depth = READ_U8();
+    SAVE();
+    st = lang_list_extend(vm, LANG_AS_LIST(sp[-depth - 2]), sp[-1]);
+    if (st != LANG_OK) goto error;
+    v = POP();
+    lang_decref(vm, v);
+    DISPATCH();
+}
+op_CALL_STAR: {
+    int nkw = READ_U8();
+    unsigned k = READ_U16();
+    lang_tuple *kw = k == 0xffff ? NULL : LANG_AS_TUPLE(consts[k]);
+    lang_value *list_slot = sp - nkw - 1;
+    lang_list *args = LANG_AS_LIST(*list_slot);
+    size_t n = args->len;
+    if (n > 255 || sp + n + 8 > vm->stack + LANG_STACK_MAX) {
+        SAVE();
+        st = lang_raise(vm, LANG_ERR_TYPE, "too many arguments (%zu)", n);
+        goto error;
+    }
+    /* spread: callee list kw... -> callee args... kw... */
+    lang_value kwv[255];
+    memcpy(kwv, list_slot + 1, (size_t)nkw * sizeof *kwv);
+    for (size_t i = 0; i < n; i++) list_slot[i] = lang_incref(args->items[i]);
+    memcpy(list_slot + n, kwv, (size_t)nkw * sizeof *kwv);
+    sp = list_slot + n + nkw;
+    lang_decref(vm, lang_obj_val(args));
+    SAVE();
+    lang_value *nsp = sp;
+    st = call_value(vm, list_slot - 1, (int)n + nkw, kw, &nsp, &entered);
+    sp = nsp;
+    if (st != LANG_OK) goto error;
+    if (entered) LOAD_FRAME();
     DISPATCH();
 }
 op_GET_ITER:

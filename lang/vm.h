@@ -41,6 +41,7 @@ struct lang_vm {
     lang_obj gc_head;            /* sentinel of the container list */
     size_t gc_count, gc_threshold;
     eng_rng rng;
+    eng_ag ag;                   /* gradient mode: no_grad() switches it (lib_autograd.c) */
     lang_error *err;             /* the error being raised (owned by lang_eval's caller) */
     int raised_pos;              /* the error being raised has its position already */
     const char *cur_source;      /* source of the running eval, for error lines */
@@ -88,6 +89,7 @@ lang_status lang_op_iter(lang_vm *vm, lang_value v, lang_value *out);
 /* Next item of an iteration state from lang_op_iter: 1 = *item set, 0 = done. */
 int lang_op_next(lang_vm *vm, lang_value iter, double *pos, lang_value *item, lang_status *st);
 lang_status lang_op_unpack(lang_vm *vm, lang_value seq, int n, lang_value *out);
+lang_status lang_op_unpack_star(lang_vm *vm, lang_value seq, int before, int after, lang_value *out);
 
 lang_status lang_op_inplace(lang_vm *vm, lang_opcode op, lang_value a, lang_value b,
                             lang_value *out);
@@ -127,5 +129,6 @@ void lang_suggest_name(lang_vm *vm, const char *name);
 lang_status lang_libs_open(lang_vm *vm);
 lang_status lang_lib_core_open(lang_vm *vm);
 lang_status lang_lib_tensor_open(lang_vm *vm);
+lang_status lang_lib_autograd_open(lang_vm *vm);
 
 #endif

@@ -444,6 +444,37 @@ int lang_op_next(lang_vm *vm, lang_value it, double *pos, lang_value *item, lang
     return 1;
 }
 
+/* a, *rest, z = seq: out gets before + 1 + after values, first on top (out[0] deepest). */
+lang_status lang_op_unpack_star(lang_vm *vm, lang_value seq, int before, int after, lang_value *out)
+{
+    lang_list *all = lang_list_new(vm, 0);
+    if (!all) return LANG_ERR_MEMORY;
+    lang_status st = lang_list_extend(vm, all, seq);
+    if (st == LANG_OK && all->len < (size_t)(before + after))
+        st = lang_raise(vm, LANG_ERR_VALUE, "not enough values to unpack (expected at least %d, got %zu)",
+                        before + after, all->len);
+    if (st != LANG_OK) {
+        lang_decref(vm, lang_obj_val(all));
+        return st;
+    }
+    size_t mid = all->len - (size_t)(before + after);
+    lang_list *rest = lang_list_new(vm, mid);
+    if (!rest) {
+        lang_decref(vm, lang_obj_val(all));
+        return LANG_ERR_MEMORY;
+    }
+    for (size_t i = 0; i < mid; i++) rest->items[rest->len++] = lang_incref(all->items[before + i]);
+    int n = before + 1 + after;
+    for (int i = 0; i < n; i++) {   /* item i of the targets goes to out[n - 1 - i] */
+        lang_value v = i < before ? lang_incref(all->items[i])
+                     : i == before ? lang_obj_val(rest)
+                     : lang_incref(all->items[mid + (size_t)i - 1]);
+        out[n - 1 - i] = v;
+    }
+    lang_decref(vm, lang_obj_val(all));
+    return LANG_OK;
+}
+
 lang_status lang_op_unpack(lang_vm *vm, lang_value seq, int n, lang_value *out)
 {
     lang_value it;

@@ -324,6 +324,10 @@ lang_status lang_op_inplace(lang_vm *vm, lang_opcode op, lang_value a, lang_valu
         lang_status st = lang_tensor_from_value(vm, b, "the right side of an augmented assignment", &rhs);
         if (st != LANG_OK) return st;
         eng_error err;
+        if (!lang_tensor_inplace_ok(vm, t, rhs)) {   /* autograd must see x = x op y */
+            eng_tensor_release(rhs);
+            return lang_op_binary(vm, op, a, b, NULL, out);
+        }
         int ok = eng_binary_inplace(eop, t, rhs, &err) == ENG_OK;
         eng_tensor_release(rhs);
         if (ok) {
