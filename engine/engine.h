@@ -607,4 +607,378 @@ eng_tensor *eng_ag_concat(eng_ag *ag, int n, eng_tensor *const *ts, int axis, en
 eng_tensor *eng_ag_stack(eng_ag *ag, int n, eng_tensor *const *ts, int axis, eng_error *err);
 eng_tensor *eng_ag_index_get(eng_ag *ag, eng_tensor *t, int n, const eng_index *idx, eng_error *err);
 
+/* ---- neural networks: layers, losses, optimizers, models (engine/nn*.c) -------------------- */
+
+/*
+ * Keras's Sequential model in C: layers with Keras's arguments and defaults, built lazily on
+ * their first input; losses; optimizers on flat buffers; a fit loop that reports progress
+ * through a callback (the engine never prints); the summary table; model files.
+ *
+ * Usage (the Fashion-MNIST MLP):
+ *
+ *     eng_model *m = eng_model_new("sequential", &err);
+ *     eng_layer_config c;
+ *     eng_layer_config_init(&c, ENG_LAYER_FLATTEN);   c.input_ndim = 2;
+ *     c.input_shape[0] = 28;  c.input_shape[1] = 28;  strcpy(c.name, "flatten");
+ *     eng_layer *l = eng_layer_new(&c, &err);  eng_model_add(m, l, &err);  eng_layer_release(l);
+ *     eng_layer_config_init(&c, ENG_LAYER_DENSE);  c.units = 10;  strcpy(c.name, "dense"); ...
+ *     eng_model_build(m, 2, (int64_t[]){ 28, 28 }, &rng, &err);  // or lazily by fit/predict
+ *     eng_opt_config oc;  eng_opt_config_init(&oc, ENG_OPT_ADAM);
+ *     eng_optimizer *opt = eng_optimizer_new(&oc, &err);
+ *     eng_loss loss = { ENG_LOSS_SPARSE_CCE, 1 };                   // from_logits
+ *     eng_model_compile(m, opt, &loss, ENG_METRIC_ACCURACY, &err);  eng_optimizer_release(opt);
+ *     eng_fit_options fo;  eng_fit_options_init(&fo);  fo.epochs = 10;  fo.rng = &rng;
+ *     eng_history *h = eng_model_fit(m, x, y, &fo, &err);          // x (N, 28, 28), y (N,)
+ *     ...  eng_history_free(h);  eng_model_release(m);
+ *
+ * Parameters. A built model keeps every weight of its layers in ONE flat buffer (trainable
+ * weights first, in layer order, then the non-trainable ones: BatchNormalization's moving
+ * statistics) and every gradient in a second one of the same layout, so an optimizer step is
+ * one flat loop. Layers hold views into them: each weight tensor has requires_grad = 1 and its
+ * ->grad preset to the matching view of the gradient buffer (autograd accumulates there). A
+ * layer built on its own (called on a tensor before joining a model) has its own two buffers;
+ * a model that takes it copies the values into the model's buffers and re-points the views
+ * (tensors fetched from the layer before that keep the old values).
+ *
+ * Fast path. fit/evaluate/predict do not go through generic autograd: each layer has forward
+ * and backward kernels (engine/nn_kernels.c, nn_conv.c) that run on buffers the model
+ * allocates once per batch size (no allocation per step); matmul and convolution (im2col) run
+ * on cblas_sgemm. Backward kernels accumulate (+=) into gradient buffers; the model zeroes
+ * them before each step. Calling a layer or a model on a tensor (eng_layer_call,
+ * eng_model_call) records one autograd node per layer, so PyTorch-style loops work too.
+ *
+ * Ownership: layers, models and optimizers are refcounted (_retain / _release, NULL is fine);
+ * a model retains its layers and its optimizer. Tensors returned by the accessors below are
+ * borrowed unless the comment says "new reference". History and callbacks have one owner.
+ * Errors: as everywhere in engine.h (NULL or an eng_status, *err filled).
+ */
+
+typedef struct eng_layer eng_layer;
+typedef struct eng_model eng_model;
+typedef struct eng_optimizer eng_optimizer;
+typedef struct eng_history eng_history;
+typedef struct eng_callback eng_callback;
+
+/* Activations by Keras name. ORDER eng_act: eng_act_name. */
+typedef enum eng_act {
+    ENG_ACT_LINEAR, ENG_ACT_RELU, ENG_ACT_SIGMOID, ENG_ACT_TANH, ENG_ACT_SOFTMAX, ENG_ACT_COUNT
+} eng_act;
+
+const char *eng_act_name(eng_act a);             /* "linear", "relu", ... */
+/* "linear" (also "" for None), "relu", "sigmoid", "tanh", "softmax"; -1 when unknown. */
+int eng_act_from_name(const char *name);
+
+/* ORDER eng_layer_kind: eng_layer_kind_name. */
+typedef enum eng_layer_kind {
+    ENG_LAYER_DENSE, ENG_LAYER_CONV2D, ENG_LAYER_MAXPOOL2D, ENG_LAYER_FLATTEN, ENG_LAYER_DROPOUT,
+    ENG_LAYER_BATCHNORM, ENG_LAYER_ACTIVATION, ENG_LAYER_KIND_COUNT
+} eng_layer_kind;
+
+/* "Dense", "Conv2D", "MaxPooling2D", "Flatten", "Dropout", "BatchNormalization", "Activation". */
+const char *eng_layer_kind_name(eng_layer_kind k);
+/* Keras's default name stem: "dense", "conv2d", "max_pooling2d", "flatten", "dropout",
+ * "batch_normalization", "activation" (then "_1", "_2" ... per class: the caller counts). */
+const char *eng_layer_kind_stem(eng_layer_kind k);
+
+/* A layer's Keras arguments. eng_layer_config_init sets Keras's defaults for the kind:
+ * Dense(units, activation=None, use_bias=True); Conv2D(filters, kernel_size, strides=(1, 1),
+ * padding="valid", activation=None, use_bias=True) on channels-last (N, H, W, C) input;
+ * MaxPooling2D(pool_size=(2, 2), strides=None -> pool_size, padding="valid");
+ * Dropout(rate); BatchNormalization(axis=-1, momentum=0.99, epsilon=0.001);
+ * Activation(activation). Kernels are Glorot-uniform, biases zero, gamma one, beta zero,
+ * moving mean zero, moving variance one. */
+typedef struct eng_layer_config {
+    eng_layer_kind kind;
+    int64_t units;                  /* Dense: output features (>= 1) */
+    int64_t filters;                /* Conv2D: output channels (>= 1) */
+    int64_t kernel[2];              /* Conv2D kernel_size; MaxPooling2D pool_size (each >= 1) */
+    int64_t strides[2];             /* Conv2D, MaxPooling2D; 0 means "same as kernel" (pools) */
+    int padding_same;               /* 0: "valid", 1: "same" */
+    eng_act activation;             /* Dense, Conv2D, Activation */
+    int use_bias;                   /* Dense, Conv2D */
+    double rate;                    /* Dropout: fraction dropped, in [0, 1) */
+    double momentum, epsilon;       /* BatchNormalization */
+    int input_ndim;                 /* input_shape= (per sample, no batch dim); -1: not given */
+    int64_t input_shape[ENG_MAX_DIMS];
+    char name[64];                  /* Keras name, "dense_1"; "" -> the kind's stem */
+} eng_layer_config;
+
+void eng_layer_config_init(eng_layer_config *c, eng_layer_kind kind);
+/* A new, unbuilt layer (refcount 1). ENG_ERR_VALUE for a bad argument, with Keras's message
+ * in the learner's words ("Dense units must be a positive whole number, got 0"). */
+eng_layer *eng_layer_new(const eng_layer_config *c, eng_error *err);
+eng_layer *eng_layer_retain(eng_layer *l);
+void eng_layer_release(eng_layer *l);
+
+const eng_layer_config *eng_layer_get_config(const eng_layer *l);
+int eng_layer_is_built(const eng_layer *l);
+/* Builds the layer for per-sample input shape in (ndim dims, batch excluded) with its own
+ * weight buffers, initialised from rng. A built layer accepts only the shape it was built for
+ * (ENG_ERR_SHAPE, Keras's "Input 0 of layer "dense" is incompatible with the layer: expected
+ * axis -1 of input shape to have value 784, but received input with shape (32, 100)"). */
+int eng_layer_build(eng_layer *l, int ndim, const int64_t *in, eng_rng *rng, eng_error *err);
+/* Per-sample output shape of a built layer (batch excluded); returns its ndim (-1 unbuilt). */
+int eng_layer_output_shape(const eng_layer *l, int64_t *shape);
+int eng_layer_input_shape(const eng_layer *l, int64_t *shape);
+/* Weights of a built layer (0 before): Dense/Conv2D kernel, bias; BatchNormalization gamma,
+ * beta, moving_mean, moving_variance. eng_layer_weight is borrowed (requires_grad set on the
+ * trainable ones; ->grad is the gradient view). */
+int eng_layer_weight_count(const eng_layer *l);
+eng_tensor *eng_layer_weight(const eng_layer *l, int i);
+const char *eng_layer_weight_name(const eng_layer *l, int i);   /* "kernel", "bias", ... */
+int eng_layer_weight_trainable(const eng_layer *l, int i);
+/* Parameter count (Keras's "Param #"): all weights, or only the trainable ones. 0 unbuilt. */
+int64_t eng_layer_param_count(const eng_layer *l, int trainable_only);
+/* Weight values from src (same shapes, in eng_layer_weight order), e.g. set_weights. */
+int eng_layer_set_weights(eng_layer *l, int n, eng_tensor *const *src, eng_error *err);
+
+/* y = layer(x) on a batch x (N, ...), building the layer on first use (from rng). training
+ * selects Dropout/BatchNormalization behaviour (rng draws the dropout masks). Records an
+ * autograd node through ag when gradients are wanted (x or the layer's weights require grad
+ * and ag is enabled): backward runs the layer's backward kernels, accumulating into the
+ * weights' ->grad and x's gradient. New reference. */
+eng_tensor *eng_layer_call(eng_layer *l, eng_ag *ag, eng_tensor *x, int training, eng_rng *rng,
+                           eng_error *err);
+
+/* ---- losses and metrics ---- */
+
+/* ORDER eng_loss_kind: eng_loss_name. */
+typedef enum eng_loss_kind {
+    ENG_LOSS_MSE, ENG_LOSS_BCE, ENG_LOSS_CCE, ENG_LOSS_SPARSE_CCE, ENG_LOSS_KIND_COUNT
+} eng_loss_kind;
+
+typedef struct eng_loss {
+    eng_loss_kind kind;
+    int from_logits;            /* BCE, CCE, sparse CCE: y_pred holds logits, not probabilities */
+} eng_loss;
+
+/* Keras names: "mse" / "mean_squared_error", "binary_crossentropy",
+ * "categorical_crossentropy", "sparse_categorical_crossentropy" (from_logits 0). Returns
+ * ENG_OK or ENG_ERR_VALUE listing the names. */
+int eng_loss_from_name(const char *name, eng_loss *out, eng_error *err);
+const char *eng_loss_name(eng_loss_kind k);           /* "mean_squared_error", ... */
+
+/* The loss of y_pred (N, ..., K) against y_true, averaged over samples as Keras does
+ * (mean over the last axis, then over the batch; cross-entropies sum over classes). y_true:
+ * y_pred's shape, or (N,) against (N, 1); sparse labels (N, ...) or (N, ..., 1) holding
+ * integers in [0, K). Probabilities are clipped to [1e-7, 1 - 1e-7] as Keras does. Records an
+ * autograd node through ag when y_pred requires grad. New reference: a 0-d tensor. */
+eng_tensor *eng_loss_call(const eng_loss *loss, eng_ag *ag, eng_tensor *y_true, eng_tensor *y_pred,
+                          eng_error *err);
+
+/* Metrics given to compile (bit flags). Accuracy is Keras's "accuracy": binary (threshold
+ * 0.5, or 0 on logits) when y_pred's last axis is 1, sparse categorical when the labels have
+ * one axis less (or a last axis of 1), else categorical. */
+enum { ENG_METRIC_ACCURACY = 1 };
+
+/* ---- optimizers ---- */
+
+typedef enum eng_opt_kind { ENG_OPT_SGD, ENG_OPT_ADAM, ENG_OPT_RMSPROP, ENG_OPT_KIND_COUNT } eng_opt_kind;
+
+/* Keras's hyperparameters; eng_opt_config_init sets Keras's defaults:
+ *   SGD(learning_rate=0.01, momentum=0, nesterov=False):
+ *       v = momentum * v - lr * g;  w += v   (nesterov: w += momentum * v - lr * g)
+ *   Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+ *       m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  t += 1;
+ *       w -= lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + epsilon)    (epsilon "hat")
+ *   RMSprop(learning_rate=0.001, rho=0.9, momentum=0, epsilon=1e-7):
+ *       a = rho a + (1 - rho) g^2;  u = lr g / sqrt(a + epsilon);
+ *       momentum 0: w -= u;  else  mom = momentum * mom + u;  w -= mom */
+typedef struct eng_opt_config {
+    eng_opt_kind kind;
+    double learning_rate, momentum, beta_1, beta_2, epsilon, rho;
+    int nesterov;
+} eng_opt_config;
+
+void eng_opt_config_init(eng_opt_config *c, eng_opt_kind kind);
+const char *eng_opt_kind_name(eng_opt_kind k);        /* "SGD", "Adam", "RMSprop" */
+/* ENG_ERR_VALUE for a negative learning rate, momentum outside [0, 1], betas outside [0, 1). */
+eng_optimizer *eng_optimizer_new(const eng_opt_config *c, eng_error *err);
+eng_optimizer *eng_optimizer_retain(eng_optimizer *o);
+void eng_optimizer_release(eng_optimizer *o);
+const eng_opt_config *eng_optimizer_get_config(const eng_optimizer *o);
+/* Sets what step() updates: n parameter tensors (retained; contiguous float tensors). Their
+ * gradients are read from ->grad at each step (a parameter without one is skipped). Resets the
+ * optimizer's state (moments, step count). */
+int eng_optimizer_set_params(eng_optimizer *o, int n, eng_tensor *const *params, eng_error *err);
+int eng_optimizer_param_count(const eng_optimizer *o);
+eng_tensor *eng_optimizer_param(const eng_optimizer *o, int i);
+/* One update of every parameter from its gradient. Parameters that lie next to each other in
+ * memory (a model's flat buffer) are updated in one loop. */
+int eng_optimizer_step(eng_optimizer *o, eng_error *err);
+/* Zeroes every parameter's ->grad in place. */
+void eng_optimizer_zero_grad(eng_optimizer *o);
+int64_t eng_optimizer_iterations(const eng_optimizer *o);
+void eng_optimizer_set_learning_rate(eng_optimizer *o, double lr);
+
+/* ---- models ---- */
+
+/* A new empty Sequential model named `name` (Keras: "sequential", "sequential_1" ...). */
+eng_model *eng_model_new(const char *name, eng_error *err);
+eng_model *eng_model_retain(eng_model *m);
+void eng_model_release(eng_model *m);
+const char *eng_model_name(const eng_model *m);
+/* Appends a layer (retained). A built model rebuilds itself (keeping the weights it has). */
+int eng_model_add(eng_model *m, eng_layer *l, eng_rng *rng, eng_error *err);
+int eng_model_layer_count(const eng_model *m);
+eng_layer *eng_model_layer(const eng_model *m, int i);
+/* Builds every layer for per-sample input shape in (batch excluded), allocating the flat
+ * buffers; weights of layers built before are kept. Called by fit/predict/evaluate/call on
+ * first use; a model whose first layer has input_shape builds when that layer is added. */
+int eng_model_build(eng_model *m, int ndim, const int64_t *in, eng_rng *rng, eng_error *err);
+int eng_model_is_built(const eng_model *m);
+int eng_model_input_shape(const eng_model *m, int64_t *shape);     /* ndim, -1 unbuilt */
+int eng_model_output_shape(const eng_model *m, int64_t *shape);
+int64_t eng_model_param_count(const eng_model *m, int trainable_only);
+/* The flat buffers (borrowed; NULL before build): every weight value, and the gradients. */
+eng_tensor *eng_model_weights_buffer(const eng_model *m);
+eng_tensor *eng_model_grads_buffer(const eng_model *m);
+/* Trainable weight tensors in layer order (Keras model.trainable_weights, PyTorch
+ * model.parameters()); writes at most cap borrowed tensors, returns how many there are. */
+int eng_model_params(const eng_model *m, eng_tensor **out, int cap);
+
+/* Sets loss, optimizer (retained; its parameters become the model's trainable weights) and
+ * metrics (ENG_METRIC_* flags). */
+int eng_model_compile(eng_model *m, eng_optimizer *opt, const eng_loss *loss, int metrics,
+                      eng_error *err);
+int eng_model_is_compiled(const eng_model *m);
+eng_optimizer *eng_model_optimizer(const eng_model *m);
+const eng_loss *eng_model_loss(const eng_model *m);
+int eng_model_metrics(const eng_model *m);
+
+/* Keras's Progbar, through a callback: the engine never prints. */
+typedef enum eng_progress_kind {
+    ENG_PROGRESS_EPOCH_BEGIN,   /* before the first batch of an epoch */
+    ENG_PROGRESS_STEP,          /* after each batch (logs: running averages) */
+    ENG_PROGRESS_EPOCH_END,     /* after validation (logs: the epoch's, val_ included) */
+    ENG_PROGRESS_STOPPED        /* early stopping ended training after epoch `epoch` */
+} eng_progress_kind;
+
+#define ENG_LOGS_MAX 8
+
+typedef struct eng_logs {
+    int n;
+    const char *names[ENG_LOGS_MAX];        /* "loss", "accuracy", "val_loss", ... (static) */
+    double values[ENG_LOGS_MAX];
+} eng_logs;
+
+typedef struct eng_progress {
+    eng_progress_kind kind;
+    int64_t epoch, epochs;      /* epoch 0-based; epochs 0 for evaluate and predict */
+    int64_t step, steps;        /* batches done in this epoch, batches per epoch */
+    double seconds;             /* since the epoch began */
+    eng_logs logs;
+} eng_progress;
+
+typedef void (*eng_progress_fn)(void *ud, const eng_progress *p);
+
+/* Keras Progbar text for p (Keras 2 / TF 2 generic_utils.Progbar, width 30), without a
+ * trailing newline, into buf (always NUL-terminated); returns its length. verbose 1:
+ *   " 512/1875 [=======>......................] - ETA: 2s - loss: 0.6310 - accuracy: 0.7812"
+ *   "1875/1875 [==============================] - 3s 1ms/step - loss: 0.4988 - accuracy: 0.8252"
+ *   (the finished form when step == steps); verbose 2 (finished only):
+ *   "1875/1875 - 2s - loss: 0.4960 - accuracy: 0.8259 - 2s/epoch - 1ms/step"
+ * Values print "%.4f", or "%.4e" when |v| <= 1e-3. */
+size_t eng_progbar_format(char *buf, size_t cap, const eng_progress *p, int verbose);
+
+/* A callback of fit (Keras callbacks): any hook may be NULL. on_epoch_end sets *stop to end
+ * training (model.stop_training). Returning an error stops fit with that error. */
+struct eng_callback {
+    void *ud;
+    int (*on_train_begin)(eng_callback *cb, eng_model *m, eng_error *err);
+    int (*on_epoch_end)(eng_callback *cb, eng_model *m, int64_t epoch, const eng_logs *logs,
+                        int *stop, eng_error *err);
+    int (*on_train_end)(eng_callback *cb, eng_model *m, eng_error *err);
+    void (*free)(eng_callback *cb);
+};
+
+/* keras.callbacks.EarlyStopping. mode: -1 min, 1 max, 0 auto (max when monitor contains
+ * "acc", else min). An improvement is current < best - min_delta (min) or > best + min_delta
+ * (max). After `patience` epochs without one (and not in the first epoch) training stops;
+ * with restore_best_weights the weights of the best epoch come back. */
+typedef struct eng_early_stopping_config {
+    char monitor[32];           /* "val_loss" */
+    double min_delta;           /* 0 */
+    int64_t patience;           /* 0 */
+    int mode;                   /* 0 */
+    int restore_best_weights;   /* 0 */
+} eng_early_stopping_config;
+
+void eng_early_stopping_config_init(eng_early_stopping_config *c);
+eng_callback *eng_early_stopping_new(const eng_early_stopping_config *c, eng_error *err);
+const eng_early_stopping_config *eng_early_stopping_get_config(const eng_callback *cb);
+/* The epoch (0-based) early stopping ended training at, -1 when it did not. */
+int64_t eng_early_stopping_stopped_epoch(const eng_callback *cb);
+void eng_callback_free(eng_callback *cb);      /* NULL is fine */
+
+typedef struct eng_fit_options {
+    int64_t epochs;             /* 1 */
+    int64_t batch_size;         /* 32 */
+    int shuffle;                /* 1: a new order every epoch, from rng */
+    double validation_split;    /* 0: the LAST fraction of x, y is held out (before shuffling) */
+    eng_tensor *x_val, *y_val;  /* validation_data (borrowed; overrides validation_split) */
+    int ncallbacks;
+    eng_callback *const *callbacks;   /* borrowed */
+    eng_rng *rng;               /* shuffling, dropout, lazy build; required */
+    eng_progress_fn progress;   /* NULL: silent */
+    void *progress_ud;
+    int (*poll)(void *ud);      /* nonzero stops training after the current batch (Ctrl-C) */
+    void *poll_ud;
+} eng_fit_options;
+
+void eng_fit_options_init(eng_fit_options *o);
+
+/* Keras History: per epoch, one value per key ("loss", "accuracy", "val_loss", "val_accuracy"). */
+struct eng_history {
+    int nkeys;
+    const char *keys[ENG_LOGS_MAX];
+    int64_t nepochs;
+    double *values;             /* nepochs * nkeys, row per epoch */
+    int64_t epochs_asked;       /* fit's epochs= */
+    int64_t steps;              /* batches per epoch */
+    int interrupted;            /* 1 when poll stopped training (weights kept as they were) */
+    int64_t interrupted_step;   /* the batch of the last epoch training stopped after */
+};
+
+void eng_history_free(eng_history *h);           /* NULL is fine */
+/* Index of key in h->keys, -1 if absent. */
+int eng_history_key(const eng_history *h, const char *key);
+
+/* Keras fit: trains on x (N, ...) and y for o->epochs epochs (each shuffled when o->shuffle),
+ * in batches of o->batch_size (the last one smaller), validating after each epoch. Labels of
+ * shape (N,) against an output (N, 1) are read as (N, 1). Builds the model on x's shape if
+ * needed. Returns the History (also when poll interrupted training: h->interrupted), or NULL
+ * + err: ENG_ERR_VALUE (not compiled, labels out of range, validation_split not in [0, 1),
+ * a NaN loss...), ENG_ERR_SHAPE (x or y does not fit the model), ENG_ERR_MEMORY. */
+eng_history *eng_model_fit(eng_model *m, eng_tensor *x, eng_tensor *y, const eng_fit_options *o,
+                           eng_error *err);
+/* Loss and metrics of x, y in batches of batch_size (inference mode): logs->names "loss"
+ * (and "accuracy"). progress (may be NULL) sees one pass with epochs = 0. */
+int eng_model_evaluate(eng_model *m, eng_tensor *x, eng_tensor *y, int64_t batch_size,
+                       eng_logs *logs, eng_progress_fn progress, void *ud, eng_error *err);
+/* Outputs for x in batches of batch_size (inference mode). New reference (N, ...out). */
+eng_tensor *eng_model_predict(eng_model *m, eng_tensor *x, int64_t batch_size, eng_rng *rng,
+                              eng_progress_fn progress, void *ud, eng_error *err);
+/* y = model(x): every layer's eng_layer_call in turn (autograd nodes when wanted). */
+eng_tensor *eng_model_call(eng_model *m, eng_ag *ag, eng_tensor *x, int training, eng_rng *rng,
+                           eng_error *err);
+
+/* Keras 2's model.summary() for a built model (edu.md 3.5): 'Model: "name"', the 65-column
+ * table of Layer (type) / Output Shape / Param #, totals with thousands separators. html: the
+ * same as an HTML table for notebooks. malloc'd text (caller frees); NULL + ENG_ERR_VALUE when
+ * the model is not built ("This model has not yet been built. ..."). */
+char *eng_model_summary(const eng_model *m, int html, eng_error *err);
+
+/* ---- model files (nn_file.c) ---- */
+
+/* Writes the architecture, every weight and the optimizer (config and state) to path: the
+ * format is documented in nn_file.c ("NABLAMDL" version 1, little-endian, CRC-32 of the whole
+ * body). Written to path.tmp-XXXXXX then renamed, so a failure never leaves a half-written
+ * file. The model must be built. */
+int eng_model_save(const eng_model *m, const char *path, eng_error *err);
+/* Reads a file written by eng_model_save: a new model (built, compiled when it was), or NULL
+ * with ENG_ERR_IO naming the path for a missing, truncated, corrupted (checksum) or foreign
+ * file or an unknown version. */
+eng_model *eng_model_load(const char *path, eng_error *err);
+
 #endif
