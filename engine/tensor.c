@@ -159,7 +159,8 @@ void eng_tensor_release(eng_tensor *t)
     if (!t || --t->refcount > 0)
         return;
     eng_tensor_release(t->grad);
-    eng_node_free(t->node);          /* the graph that produced t (autograd.c; iterative) */
+    if (t->node)
+        eng_node_free(t->node);      /* the graph that produced t (autograd.c; iterative) */
     eng_storage *s = t->storage;
     if (s->block != (void *)t)
         free(t);                     /* a view header; a base header is the storage block */
