@@ -120,7 +120,7 @@ size_t lang_error_format(const lang_error *e, char *buf, size_t cap)
 }
 
 /* Levenshtein distance, capped: names are short. */
-static int distance(const char *a, const char *b)
+int lang_edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     if (la > 30 || lb > 30) return 99;
@@ -153,7 +153,7 @@ void lang_suggest_name(lang_vm *vm, const char *name)
     int best_d = (strlen(name) <= 3 ? 1 : 2) + 1, best_builtin = 1;
     for (size_t i = 0; i < vm->globals.len; i++) {
         if (LANG_IS_UNDEF(vm->globals.values[i])) continue;
-        int d = distance(name, vm->globals.names[i]);
+        int d = lang_edit_distance(name, vm->globals.names[i]);
         int builtin = lang_global_is_builtin(vm, i);
         if (d < best_d || (d == best_d && best_builtin && !builtin)) {
             best = vm->globals.names[i];

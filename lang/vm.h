@@ -124,6 +124,7 @@ int lang_is_container(const lang_obj *o);
 void lang_error_set_pos(lang_vm *vm, const lang_srcpos *pos, const char *file);
 void lang_error_fill_line(lang_error *e, const char *source);
 void lang_suggest_name(lang_vm *vm, const char *name);
+int lang_edit_distance(const char *a, const char *b);   /* Levenshtein, 99 for long names */
 
 /* library openers (libs.c lists them) */
 lang_status lang_libs_open(lang_vm *vm);

@@ -341,16 +341,18 @@ int lang_attr_names(lang_vm *vm, lang_value obj, const char **names, int cap)
 static lang_status no_attribute(lang_vm *vm, lang_value obj, const char *name)
 {
     lang_raise(vm, LANG_ERR_NAME, "%s has no attribute or method '%s'", lang_type_name(obj), name);
-    const char *names[128];
-    int n = lang_attr_names(vm, obj, names, 128);
+    const char *names[128], *best = NULL;
+    int n = lang_attr_names(vm, obj, names, 128), best_d = strlen(name) <= 3 ? 2 : 3;
     for (int i = 0; i < n; i++) {
-        size_t la = strlen(names[i]), lb = strlen(name);
-        if ((la == lb && strncmp(names[i], name, la > 2 ? 2 : la) == 0) ||
-            (strstr(names[i], name) && lb >= 3)) {
-            lang_hint(vm, "did you mean '%s'?", names[i]);
-            break;
+        int d = lang_edit_distance(name, names[i]);
+        if (d < best_d) {
+            best = names[i];
+            best_d = d;
         }
     }
+    if (best) lang_hint(vm, "did you mean '%s'?", best);
+    else if (LANG_IS_TENSOR(obj) && strcmp(name, "append") == 0)
+        lang_hint(vm, "a bracket of numbers is a tensor; start from [] for a list: xs = []");
     return LANG_ERR_NAME;
 }
 
