@@ -163,6 +163,7 @@ void kern_handle_execute(kern_server *srv, void *sock, kern_msg *req)
     if (st != LANG_OK && flag(c, "stop_on_error", 1) && !ex.silent) kern_collect_queued(srv);
     json_t *reply = st == LANG_OK ? ok_reply(srv, &ex) : error_reply(srv, &ex, &err);
     srv->exec = NULL;
+    srv->progress_id[0] = '\0';   /* a bar interrupted mid-epoch does not continue in the next cell */
     if (store && kern_history_add(&srv->history, ex.count, code, ex.output) != 0)
         kern_log("out of memory recording history");
     free(ex.output);

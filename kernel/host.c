@@ -290,6 +290,27 @@ static int host_input(void *ud, const char *prompt, char **line)
     return rc > 0 ? 0 : -1;
 }
 
+/* ---- progress ------------------------------------------------------------------------------- */
+
+/* A training bar is one display_data, then update_display_data (throttled with the other
+ * updates, at most ~10 a second); a final line ends it, and the next bar opens a new one. */
+static void host_progress(void *ud, const char *line, int final)
+{
+    kern_server *srv = ud;
+    if (!publishing(srv)) return;
+    lang_mime_bundle b = { .text_plain = line };
+    if (!srv->progress_id[0]) {
+        snprintf(srv->progress_id, sizeof srv->progress_id, "nabla-progress-%u", ++srv->progress_count);
+        host_display(ud, &b, srv->progress_id);
+    } else {
+        host_update_display(ud, &b, srv->progress_id);
+    }
+    if (final) {
+        kern_flush_updates(srv, 1);
+        srv->progress_id[0] = '\0';
+    }
+}
+
 /* ---- poll ----------------------------------------------------------------------------------- */
 
 static int host_poll(void *ud)
@@ -323,6 +344,7 @@ lang_host kern_host_make(kern_server *srv)
         .page = host_page,
         .input = host_input,
         .poll = host_poll,
+        .progress = host_progress,
     };
     return h;
 }

@@ -112,6 +112,8 @@ struct kern_server {
     kern_stream out, err;
     kern_pending_update pending[KERN_MAX_PENDING];
     unsigned long long n_display;          /* for fresh display ids */
+    char progress_id[48];                  /* the display of the training bar being drawn, or "" */
+    unsigned progress_count;
 
     double last_pump;                      /* last time poll() looked at the control socket */
     pid_t parent_pid;                      /* JPY_PARENT_PID, 0 if unset */

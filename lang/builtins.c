@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "lang/vm.h"
 #include "lang/lib_tensor.h"
 
@@ -114,6 +115,23 @@ lang_status lang_register_methods(lang_vm *vm, lang_method_table which, const la
 }
 
 const lang_host *lang_vm_host(lang_vm *vm) { return &vm->host; }
+
+void lang_progress(lang_vm *vm, const char *line, int final)
+{
+    if (!vm->host.progress) {
+        if (final && vm->host.print) {
+            vm->host.print(vm->host.ud, line, strlen(line));
+            vm->host.print(vm->host.ud, "\n", 1);
+        }
+        return;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double now = (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+    if (!final && now - vm->progress_last < 0.05) return;
+    vm->progress_last = now;
+    vm->host.progress(vm->host.ud, line, final);
+}
 eng_rng *lang_vm_rng(lang_vm *vm) { return &vm->rng; }
 
 /* ---- argument conversions ---------------------------------------------------------------- */

@@ -108,6 +108,11 @@ typedef struct lang_host {
     int (*input)(void *ud, const char *prompt, char **line);
     /* Called now and then during long work (loops, training). Returns nonzero to interrupt. */
     int (*poll)(void *ud);
+    /* Training progress: one status line (Keras's bar, no newline) redrawn in place. final 0:
+     * the line will change again (a terminal rewrites it after '\r', Jupyter updates one
+     * display); final 1: the line is done and stays. Non-final calls come at most ~20 times a
+     * second. NULL: only final lines are shown, through print (Keras's output to a file). */
+    void (*progress)(void *ud, const char *line, int final);
 } lang_host;
 
 typedef struct lang_vm lang_vm;

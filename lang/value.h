@@ -304,6 +304,9 @@ lang_status lang_register_methods(lang_vm *vm, lang_method_table which, const la
 lang_status lang_set_global(lang_vm *vm, const char *name, lang_value v);
 /* The host of the VM (for builtins that print, display, ask for input). */
 const lang_host *lang_vm_host(lang_vm *vm);
+/* Reports a progress line (training bars) through host->progress, throttling non-final
+ * redraws to ~20 a second; without that callback, prints final lines only. */
+void lang_progress(lang_vm *vm, const char *line, int final);
 /* The seeded generator shared by every random builtin (seed(n) resets it). */
 eng_rng *lang_vm_rng(lang_vm *vm);
 

@@ -52,6 +52,7 @@ struct lang_vm {
     struct { lang_value ctx; int frame; } withs[64];   /* open `with` blocks (vm.c) */
     int nwiths;
     unsigned display_count;      /* for display(x, display_id=True) ids */
+    double progress_last;        /* when host->progress was last called (lang_progress) */
     lang_obj *trash;             /* objects waiting to be freed (object.c) */
     /* methods of native classes, parsed on first use (vm_index.c) */
     lang_builtin **native_methods;

@@ -9,6 +9,7 @@
  *   clear_output             -> erases the current line on a terminal, nothing otherwise
  *   input                    -> readline at a terminal, else a line of the session's input
  *   poll                     -> the Ctrl-C flag
+ *   progress                 -> a training bar redrawn with '\r' on a terminal, final lines only otherwise
  *
  * stdout is flushed after every write when it is a terminal (prompts and progress bars must
  * appear at once); when it is a pipe or file it stays block-buffered for speed and is flushed
@@ -87,6 +88,20 @@ static void host_page(void *ud, const char *text)
     write_line(ud, text);
 }
 
+/* A training bar: redrawn in place on a terminal; elsewhere only finished lines are kept (one
+ * line per epoch, as Keras writes to a file). */
+static void host_progress(void *ud, const char *line, int final)
+{
+    repl_session *s = ud;
+    if (s->out_tty) {
+        write_out(s, "\r", 1);
+        write_out(s, line, strlen(line));
+        write_out(s, final ? "\033[K\n" : "\033[K", final ? 4 : 3);
+    } else if (final) {
+        write_line(s, line);
+    }
+}
+
 /* A line from a non-terminal input: the prompt is still shown, as Python's input() does. */
 static int read_stream_line(repl_session *s, const char *prompt, char **line)
 {
@@ -135,6 +150,7 @@ void repl_host_init(repl_session *s)
         .page = host_page,
         .input = host_input,
         .poll = host_poll,
+        .progress = host_progress,
     };
     s->host = h;
 }
