@@ -156,11 +156,12 @@ static int idx_read_data(gzFile f, const char *path, const idx_type *ty, eng_ten
     }
     /* Reading past the end makes zlib check the gzip trailer (CRC and length). */
     if (rc == ENG_OK) {
-        int extra = gzread(f, buf, 1);
+        int extra = gzread(f, buf, 1), code;
+        gzerror(f, &code);             /* a missing trailer shows only here: Z_BUF_ERROR */
         if (extra > 0)
             rc = eng_err(err, ENG_ERR_IO, "%s is damaged: it holds more data than its header "
                          "says (%lld elements)", path, (long long)t->size);
-        else if (extra < 0 || !gzeof(f))
+        else if (extra < 0 || code != Z_OK || !gzeof(f))
             rc = eng_err(err, ENG_ERR_IO, "%s is damaged: %s", path, gz_reason(f));
     }
     free(buf);

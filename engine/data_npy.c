@@ -312,28 +312,33 @@ static float npy_element(const unsigned char *p, const npy_info *in)
     }
 }
 
+static int short_data(const char *path, size_t want, size_t have, eng_error *err)
+{
+    return eng_err(err, ENG_ERR_IO, "%s is damaged: shape and dtype need %zu bytes of data, the "
+                   "file has %zu", path, want, have);
+}
+
+/* Reads the elements (counting bytes, so a short file reports exactly what it holds), then
+ * checks that nothing follows them. */
 static int read_data(FILE *f, const char *path, const npy_info *in, eng_tensor *t,
                      eng_error *err)
 {
     float *dst = t->storage->data;
     size_t want = (size_t)t->size * (size_t)in->bytes;
     if (in->kind == 'f' && in->bytes == 4 && in->little == host_is_little_endian()) {
-        size_t got = t->size ? fread(dst, 4, (size_t)t->size, f) * 4 : 0;
+        size_t got = want ? fread(dst, 1, want, f) : 0;
         if (got != want)
-            return eng_err(err, ENG_ERR_IO, "%s is damaged: shape and dtype need %zu bytes of "
-                           "data, the file has %zu", path, want, got);
+            return short_data(path, want, got, err);
     } else {
         unsigned char buf[1 << 15];
-        int64_t per = (int64_t)sizeof buf / in->bytes, done = 0;
-        while (done < t->size) {
-            int64_t n = t->size - done < per ? t->size - done : per;
-            size_t got = fread(buf, (size_t)in->bytes, (size_t)n, f);
-            for (size_t i = 0; i < got; i++)
-                dst[done + (int64_t)i] = npy_element(buf + i * (size_t)in->bytes, in);
-            if ((int64_t)got != n)
-                return eng_err(err, ENG_ERR_IO, "%s is damaged: shape and dtype need %zu bytes "
-                               "of data, the file has %zu", path, want,
-                               (size_t)(done + (int64_t)got) * (size_t)in->bytes);
+        size_t per = sizeof buf / (size_t)in->bytes * (size_t)in->bytes, done = 0;
+        while (done < want) {
+            size_t n = want - done < per ? want - done : per;
+            size_t got = fread(buf, 1, n, f);
+            for (size_t i = 0; i + (size_t)in->bytes <= got; i += (size_t)in->bytes)
+                dst[(done + i) / (size_t)in->bytes] = npy_element(buf + i, in);
+            if (got != n)
+                return short_data(path, want, done + got, err);
             done += n;
         }
     }

@@ -184,6 +184,10 @@ static void test_idx_damaged_gzip(void **state)
     td_write(q, gz, n);
     snprintf(want, sizeof want, "%s is damaged: incorrect data check", q);
     expect_idx_error(q, want);
+    /* no trailer at all: every data byte is there, the CRC and length are not */
+    td_write(q, gz, n - 8);
+    snprintf(want, sizeof want, "%s is damaged: unexpected end of file", q);
+    expect_idx_error(q, want);
     /* a flipped bit inside the deflate data */
     gz[n - 6] ^= 0x55;
     gz[n / 2] ^= 0x10;
