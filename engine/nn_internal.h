@@ -248,6 +248,11 @@ int64_t nn_optimizer_state_size(const eng_optimizer *o);
 float *nn_optimizer_state(eng_optimizer *o);
 void nn_optimizer_set_iterations(eng_optimizer *o, int64_t t);
 
+/* The mean loss of the batch (x, y) in training mode and its gradients, left in the layers'
+ * gradient buffers (nn_fit.c; the whole-model gradient checks use it). */
+int nn_model_grad(eng_model *m, eng_tensor *x, eng_tensor *y, eng_rng *rng, double *loss,
+                  eng_error *err);
+
 /* Monotonic seconds (nn_fit.c). */
 double nn_now(void);
 

@@ -13,6 +13,10 @@
 
 #include "engine/nn_internal.h"
 
+#ifndef SHAPE
+#define SHAPE(...) ((const int64_t[]){ __VA_ARGS__ })
+#endif
+
 /* n floats uniform in [lo, hi) from rng (malloc'd; the test frees). */
 static inline float *nn_rand(eng_rng *rng, int64_t n, double lo, double hi)
 {
@@ -75,6 +79,75 @@ static inline double nn_dot(const float *a, const float *b, int64_t n)
     for (int64_t i = 0; i < n; i++)
         s += (double)a[i] * b[i];
     return s;
+}
+
+/* ---- building models in tests ------------------------------------------------------------ */
+
+static inline eng_layer_config nn_cfg(eng_layer_kind kind, const char *name)
+{
+    eng_layer_config c;
+    eng_layer_config_init(&c, kind);
+    if (name)
+        snprintf(c.name, sizeof c.name, "%s", name);
+    return c;
+}
+
+static inline eng_layer_config nn_dense(int64_t units, eng_act a, const char *name)
+{
+    eng_layer_config c = nn_cfg(ENG_LAYER_DENSE, name);
+    c.units = units;
+    c.activation = a;
+    return c;
+}
+
+static inline eng_layer_config nn_conv(int64_t filters, int64_t k, eng_act a, const char *name)
+{
+    eng_layer_config c = nn_cfg(ENG_LAYER_CONV2D, name);
+    c.filters = filters;
+    c.kernel[0] = c.kernel[1] = k;
+    c.activation = a;
+    return c;
+}
+
+/* Appends a layer made from c to m (fails the test on error). */
+static inline void nn_add(eng_model *m, const eng_layer_config *c, eng_rng *rng)
+{
+    eng_error err;
+    eng_layer *l = eng_layer_new(c, &err);
+    if (!l)
+        fail_msg("eng_layer_new: %s", err.msg);
+    if (eng_model_add(m, l, rng, &err) != ENG_OK)
+        fail_msg("eng_model_add: %s", err.msg);
+    eng_layer_release(l);
+}
+
+/* Compiles m with a fresh optimizer of the kind (default hyperparameters but lr > 0). */
+static inline void nn_compile(eng_model *m, eng_opt_kind kind, double lr, eng_loss_kind loss,
+                              int from_logits, int metrics)
+{
+    eng_error err;
+    eng_opt_config oc;
+    eng_opt_config_init(&oc, kind);
+    if (lr > 0)
+        oc.learning_rate = lr;
+    eng_optimizer *o = eng_optimizer_new(&oc, &err);
+    eng_loss l = { loss, from_logits };
+    if (!o || eng_model_compile(m, o, &l, metrics, &err) != ENG_OK)
+        fail_msg("compile: %s", err.msg);
+    eng_optimizer_release(o);
+}
+
+static inline eng_tensor *nn_tensor(eng_rng *rng, int ndim, const int64_t *shape, double lo,
+                                    double hi)
+{
+    eng_error err;
+    eng_tensor *t = eng_tensor_rand(rng, ndim, shape, &err);
+    if (!t)
+        fail_msg("eng_tensor_rand: %s", err.msg);
+    float *v = eng_tensor_data(t);
+    for (int64_t i = 0; i < t->size; i++)
+        v[i] = (float)(lo + (hi - lo) * v[i]);
+    return t;
 }
 
 #endif

@@ -1,0 +1,489 @@
+/*
+ * nn_fit.c -- training and inference over whole data sets: fit (Keras's loop: shuffle, batch,
+ * step, validate, History, callbacks, progress), evaluate and predict.
+ *
+ * The hot loop. One training step is: gather the batch's rows into the workspace, run every
+ * layer's forward kernel, zero the gradients, compute the loss and its gradient in one pass
+ * (fused with the last softmax/sigmoid when Keras would use logits), run every layer's
+ * backward kernel in reverse, and one optimizer step over the flat parameters. Nothing is
+ * allocated per step: the workspace is made once for the batch size.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/nn_internal.h"
+
+double nn_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void eng_fit_options_init(eng_fit_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->epochs = 1;
+    o->batch_size = 32;
+    o->shuffle = 1;
+}
+
+/* ---- History ------------------------------------------------------------------------------- */
+
+void eng_history_free(eng_history *h)
+{
+    if (!h) return;
+    free(h->values);
+    free(h);
+}
+
+int eng_history_key(const eng_history *h, const char *key)
+{
+    for (int i = 0; i < h->nkeys; i++)
+        if (strcmp(h->keys[i], key) == 0) return i;
+    return -1;
+}
+
+static int history_append(eng_history *h, const eng_logs *logs, eng_error *err)
+{
+    double *v = realloc(h->values, (size_t)((h->nepochs + 1) * h->nkeys) * sizeof *v);
+    if (!v) return eng_err(err, ENG_ERR_MEMORY, "out of memory recording the history");
+    h->values = v;
+    for (int k = 0; k < h->nkeys; k++) v[h->nepochs * h->nkeys + k] = logs->values[k];
+    h->nepochs++;
+    return ENG_OK;
+}
+
+/* ---- the data of one pass ------------------------------------------------------------------ */
+
+/* Everything a pass over (x, y) needs, resolved once. */
+typedef struct nn_data {
+    const float *x, *y;         /* contiguous; y may be NULL (predict) */
+    int64_t n;                  /* rows of x used */
+    int64_t first;              /* first row of x used (validation_split takes the tail) */
+    int64_t x_row, y_row;       /* floats per sample */
+} nn_data;
+
+typedef struct nn_pass {
+    eng_model *m;
+    int64_t K, rows_out;        /* last axis of the output; rows of it per sample */
+    int64_t t_row;              /* target floats per sample */
+    nn_acc_kind acc;
+    int fused;
+} nn_pass;
+
+static eng_act last_activation(const eng_model *m)
+{
+    const eng_layer *l = m->layers[m->nlayers - 1];
+    switch (l->cfg.kind) {
+    case ENG_LAYER_DENSE: case ENG_LAYER_CONV2D: case ENG_LAYER_ACTIVATION:
+        return l->cfg.activation;
+    default: return ENG_ACT_LINEAR;
+    }
+}
+
+/* Checks y against the model's output and fills the pass description. */
+static int setup_pass(nn_pass *p, eng_model *m, const eng_tensor *y, int64_t n, eng_error *err)
+{
+    memset(p, 0, sizeof *p);
+    p->m = m;
+    int64_t shape[ENG_MAX_DIMS];
+    shape[0] = n;
+    int od = eng_model_output_shape(m, shape + 1);
+    p->K = od > 0 ? shape[od] : 1;
+    int64_t out_size = m->layers[m->nlayers - 1]->out_size;
+    p->rows_out = p->K ? out_size / p->K : 0;
+    if (!y) return ENG_OK;
+    if (y->ndim < 1 || y->shape[0] != n)
+        return eng_err(err, ENG_ERR_VALUE, "Data cardinality is ambiguous: x has %lld samples, "
+                       "y has %lld", (long long)n, (long long)(y->ndim ? y->shape[0] : 0));
+    int st = eng_loss_check_targets(&m->loss, y, od + 1, shape, err);
+    if (st != ENG_OK) return st;
+    p->t_row = m->loss.kind == ENG_LOSS_SPARSE_CCE ? p->rows_out : out_size;
+    if (m->metrics & ENG_METRIC_ACCURACY)
+        p->acc = eng_acc_kind(od + 1, p->K, y->ndim, y->shape[y->ndim - 1]);
+    p->fused = eng_loss_fusable(&m->loss, last_activation(m));
+    return ENG_OK;
+}
+
+/* Loads batch rows [start, start + nb) of d (through perm when not NULL) into the workspace. */
+static void load_batch(eng_model *m, const nn_data *d, const int64_t *perm, int64_t start,
+                       int64_t nb)
+{
+    nn_gather_rows(m->ws.x, d->x, d->x_row, perm, d->first + start, nb);
+    if (d->y) nn_gather_rows(m->ws.y, d->y, d->y_row, perm, d->first + start, nb);
+}
+
+/* ---- one training step --------------------------------------------------------------------- */
+
+static void zero_grads(eng_model *m)
+{
+    for (int i = 0; i < m->nlayers; i++) {
+        const eng_layer *l = m->layers[i];
+        for (int k = 0; k < l->nweights; k++)
+            if (l->trainable[k])
+                memset(eng_tensor_data(l->g[k]), 0, (size_t)l->wsize[k] * sizeof(float));
+    }
+    nn_ws *ws = &m->ws;
+    memset(ws->dact_base, 0, (size_t)(ws->dact[m->nlayers - 1] - ws->dact_base) * sizeof(float));
+}
+
+/* Forward, loss, backward for the nb samples loaded: the gradients of the mean loss end up in
+ * the layers' gradient buffers. Returns the summed row loss. */
+static double forward_backward(const nn_pass *p, int64_t nb, eng_rng *rng, double *correct)
+{
+    eng_model *m = p->m;
+    nn_ws *ws = &m->ws;
+    int L = m->nlayers;
+    nn_model_forward(m, nb, 1, rng);
+    zero_grads(m);
+    int64_t R = nb * p->rows_out;
+    double sum = eng_k_loss(&m->loss, p->fused, p->acc, ws->dact[L - 1], ws->act[L - 1], ws->y,
+                            R, p->K, R ? 1.0 / (double)R : 0.0, correct);
+    for (int i = L - 1; i >= 0; i--)
+        nn_layer_bwd(m->layers[i], &ws->slot[i], i ? ws->dact[i - 1] : NULL, ws->dact[i],
+                     ws->act[i], i ? ws->act[i - 1] : ws->x, nb, i == L - 1 && p->fused, 1,
+                     ws->scratch);
+    return sum;
+}
+
+static double train_step(const nn_pass *p, int64_t nb, eng_rng *rng, double *correct)
+{
+    double sum = forward_backward(p, nb, rng, correct);
+    eng_optimizer_step(p->m->opt, NULL);
+    return sum;
+}
+
+/* ---- inference passes ---------------------------------------------------------------------- */
+
+typedef struct nn_report {
+    eng_progress_fn fn;
+    void *ud;
+} nn_report;
+
+static void report(const nn_report *r, eng_progress *pr)
+{
+    if (r && r->fn) r->fn(r->ud, pr);
+}
+
+static void set_logs(eng_logs *logs, const char *prefix_val, double loss, int acc, double a)
+{
+    int v = prefix_val != NULL;
+    logs->names[logs->n] = v ? "val_loss" : "loss";
+    logs->values[logs->n++] = loss;
+    if (acc) {
+        logs->names[logs->n] = v ? "val_accuracy" : "accuracy";
+        logs->values[logs->n++] = a;
+    }
+}
+
+/* Loss and accuracy of d in inference mode, batches of B (workspace ready for B). Progress
+ * steps are reported when r is not NULL (evaluate). */
+static void eval_pass(const nn_pass *p, const nn_data *d, int64_t B, eng_rng *rng,
+                      const nn_report *r, double *loss, double *acc)
+{
+    eng_model *m = p->m;
+    int L = m->nlayers;
+    double sum = 0, right = 0, t0 = nn_now();
+    int64_t steps = (d->n + B - 1) / B, rows = 0;
+    for (int64_t s = 0; s < steps; s++) {
+        int64_t nb = s == steps - 1 ? d->n - s * B : B, R = nb * p->rows_out;
+        double c = 0;
+        load_batch(m, d, NULL, s * B, nb);
+        nn_model_forward(m, nb, 0, rng);
+        sum += eng_k_loss(&m->loss, p->fused, p->acc, NULL, m->ws.act[L - 1], m->ws.y, R, p->K,
+                          1.0, &c);
+        right += c;
+        rows += R;
+        eng_progress pr = { ENG_PROGRESS_STEP, 0, 0, s + 1, steps, nn_now() - t0, { 0 } };
+        set_logs(&pr.logs, NULL, sum / (double)rows, p->acc != NN_ACC_NONE, right / (double)rows);
+        report(r, &pr);
+    }
+    *loss = rows ? sum / (double)rows : NAN;
+    *acc = rows ? right / (double)rows : NAN;
+}
+
+static int prepare_xy(eng_model *m, eng_tensor *x, eng_tensor *y, eng_rng *rng, eng_tensor **xc,
+                      eng_tensor **yc, eng_error *err)
+{
+    *xc = *yc = NULL;
+    int st = nn_model_prepare(m, x, rng, err);
+    if (st != ENG_OK) return st;
+    *xc = eng_tensor_contiguous(x, err);
+    if (*xc && y) *yc = eng_tensor_contiguous(y, err);
+    if (*xc && (!y || *yc)) return ENG_OK;
+    eng_tensor_release(*xc);
+    *xc = NULL;
+    return err && err->code ? err->code : ENG_ERR_MEMORY;
+}
+
+static nn_data data_of(const eng_tensor *x, const eng_tensor *y, int64_t first, int64_t n)
+{
+    nn_data d = { eng_tensor_data(x), y ? eng_tensor_data(y) : NULL, n, first,
+                  x->shape[0] ? x->size / x->shape[0] : 0,
+                  y && y->shape[0] ? y->size / y->shape[0] : 0 };
+    return d;
+}
+
+int eng_model_evaluate(eng_model *m, eng_tensor *x, eng_tensor *y, int64_t batch_size,
+                       eng_logs *logs, eng_progress_fn progress, void *ud, eng_error *err)
+{
+    if (!m->compiled)
+        return eng_err(err, ENG_ERR_VALUE, "You must compile your model before evaluating it: "
+                       "model.compile(optimizer=..., loss=...)");
+    if (batch_size < 1)
+        return eng_err(err, ENG_ERR_VALUE, "batch_size must be at least 1, got %lld",
+                       (long long)batch_size);
+    eng_rng rng;
+    eng_rng_seed(&rng, 0);
+    eng_tensor *xc, *yc;
+    int st = prepare_xy(m, x, y, &rng, &xc, &yc, err);
+    nn_pass p;
+    if (st == ENG_OK) st = setup_pass(&p, m, yc, xc->shape[0], err);
+    int64_t n = xc ? xc->shape[0] : 0, B = batch_size < n ? batch_size : (n ? n : 1);
+    if (st == ENG_OK) st = nn_model_ws(m, B, p.t_row, err);
+    if (st == ENG_OK) {
+        nn_data d = data_of(xc, yc, 0, n);
+        nn_report r = { progress, ud };
+        double loss, acc;
+        eval_pass(&p, &d, B, &rng, &r, &loss, &acc);
+        logs->n = 0;
+        set_logs(logs, NULL, loss, p.acc != NN_ACC_NONE, acc);
+    }
+    eng_tensor_release(xc);
+    eng_tensor_release(yc);
+    return st;
+}
+
+eng_tensor *eng_model_predict(eng_model *m, eng_tensor *x, int64_t batch_size, eng_rng *rng,
+                              eng_progress_fn progress, void *ud, eng_error *err)
+{
+    if (batch_size < 1)
+        return eng_err(err, ENG_ERR_VALUE, "batch_size must be at least 1, got %lld",
+                       (long long)batch_size), NULL;
+    eng_tensor *xc, *yc, *out = NULL;
+    if (prepare_xy(m, x, NULL, rng, &xc, &yc, err) != ENG_OK) return NULL;
+    int64_t shape[ENG_MAX_DIMS], n = xc->shape[0];
+    shape[0] = n;
+    int od = eng_model_output_shape(m, shape + 1);
+    int64_t B = batch_size < n ? batch_size : (n ? n : 1), steps = (n + B - 1) / B;
+    int64_t row = m->layers[m->nlayers - 1]->out_size;
+    if (nn_model_ws(m, B, 0, err) == ENG_OK) out = eng_tensor_empty(od + 1, shape, err);
+    nn_data d = data_of(xc, NULL, 0, n);
+    double t0 = nn_now();
+    for (int64_t s = 0; out && s < steps; s++) {
+        int64_t nb = s == steps - 1 ? n - s * B : B;
+        load_batch(m, &d, NULL, s * B, nb);
+        nn_model_forward(m, nb, 0, rng);
+        memcpy(eng_tensor_data(out) + s * B * row, m->ws.act[m->nlayers - 1],
+               (size_t)(nb * row) * sizeof(float));
+        eng_progress pr = { ENG_PROGRESS_STEP, 0, 0, s + 1, steps, nn_now() - t0, { 0 } };
+        if (progress) progress(ud, &pr);
+    }
+    eng_tensor_release(xc);
+    return out;
+}
+
+/* ---- fit ----------------------------------------------------------------------------------- */
+
+typedef struct fit_state {
+    nn_pass p;
+    nn_data train, val;
+    int has_val;
+    int64_t B, steps;
+    int64_t *perm;
+    eng_tensor *xc, *yc, *xv, *yv;      /* contiguous data (owned) */
+    eng_history *h;
+} fit_state;
+
+static int check_fit_args(const eng_model *m, const eng_fit_options *o, eng_error *err)
+{
+    if (!m->compiled)
+        return eng_err(err, ENG_ERR_VALUE, "You must compile your model before training it: "
+                       "model.compile(optimizer=..., loss=...)");
+    if (o->epochs < 0)
+        return eng_err(err, ENG_ERR_VALUE, "epochs must be a whole number >= 0, got %lld",
+                       (long long)o->epochs);
+    if (o->batch_size < 1)
+        return eng_err(err, ENG_ERR_VALUE, "batch_size must be at least 1, got %lld",
+                       (long long)o->batch_size);
+    if (!(o->validation_split >= 0 && o->validation_split < 1))
+        return eng_err(err, ENG_ERR_VALUE, "validation_split must be in [0, 1), got %g",
+                       o->validation_split);
+    if (!o->rng) return eng_err(err, ENG_ERR_VALUE, "fit needs a random generator");
+    if ((o->x_val == NULL) != (o->y_val == NULL))
+        return eng_err(err, ENG_ERR_VALUE, "validation_data must be a pair (x_val, y_val)");
+    return ENG_OK;
+}
+
+/* Training and validation sets: validation_data, or the last validation_split of x, y. */
+static int split_data(fit_state *f, eng_model *m, const eng_fit_options *o, eng_error *err)
+{
+    int64_t n = f->xc->shape[0], n_train = n;
+    if (o->x_val) {
+        int st = nn_model_prepare(m, o->x_val, o->rng, err);
+        if (st != ENG_OK) return st;
+        nn_pass pv;
+        if ((st = setup_pass(&pv, m, o->y_val, o->x_val->shape[0], err)) != ENG_OK) return st;
+        f->xv = eng_tensor_contiguous(o->x_val, err);
+        f->yv = f->xv ? eng_tensor_contiguous(o->y_val, err) : NULL;
+        if (!f->yv) return err && err->code ? err->code : ENG_ERR_MEMORY;
+        f->val = data_of(f->xv, f->yv, 0, f->xv->shape[0]);
+        f->has_val = f->val.n > 0;
+    } else if (o->validation_split > 0) {
+        n_train = (int64_t)floor((double)n * (1.0 - o->validation_split));
+        f->val = data_of(f->xc, f->yc, n_train, n - n_train);
+        f->has_val = f->val.n > 0;
+    }
+    if (n_train < 1)
+        return eng_err(err, ENG_ERR_VALUE, "no training samples left: x has %lld and "
+                       "validation_split %g holds out the rest", (long long)n, o->validation_split);
+    f->train = data_of(f->xc, f->yc, 0, n_train);
+    return ENG_OK;
+}
+
+static int setup_fit(fit_state *f, eng_model *m, eng_tensor *x, eng_tensor *y,
+                     const eng_fit_options *o, eng_error *err)
+{
+    int st = prepare_xy(m, x, y, o->rng, &f->xc, &f->yc, err);
+    if (st == ENG_OK) st = setup_pass(&f->p, m, f->yc, f->xc->shape[0], err);
+    if (st == ENG_OK) st = split_data(f, m, o, err);
+    if (st != ENG_OK) return st;
+    f->B = o->batch_size < f->train.n ? o->batch_size : f->train.n;
+    f->steps = (f->train.n + f->B - 1) / f->B;
+    f->perm = malloc((size_t)f->train.n * sizeof *f->perm);
+    f->h = calloc(1, sizeof *f->h);
+    if (!f->perm || !f->h) return eng_err(err, ENG_ERR_MEMORY, "out of memory starting fit");
+    eng_logs keys = { 0 };
+    set_logs(&keys, NULL, 0, f->p.acc != NN_ACC_NONE, 0);
+    if (f->has_val) set_logs(&keys, "val", 0, f->p.acc != NN_ACC_NONE, 0);
+    f->h->nkeys = keys.n;
+    memcpy(f->h->keys, keys.names, sizeof keys.names);
+    f->h->epochs_asked = o->epochs;
+    f->h->steps = f->steps;
+    return nn_model_ws(m, f->B, f->p.t_row, err);
+}
+
+static void free_fit(fit_state *f)
+{
+    free(f->perm);
+    eng_tensor_release(f->xc);
+    eng_tensor_release(f->yc);
+    eng_tensor_release(f->xv);
+    eng_tensor_release(f->yv);
+}
+
+/* One epoch of training; returns 1 when poll interrupted it (after *step batches). */
+static int train_epoch(fit_state *f, const eng_fit_options *o, int64_t epoch, eng_logs *logs,
+                       int64_t *step)
+{
+    const nn_pass *p = &f->p;
+    double t0 = nn_now(), sum = 0, right = 0;
+    int64_t rows = 0;
+    if (o->shuffle) eng_permutation(o->rng, f->train.n, f->perm);
+    for (int64_t s = 0; s < f->steps; s++) {
+        int64_t nb = s == f->steps - 1 ? f->train.n - s * f->B : f->B;
+        double c = 0;
+        load_batch(p->m, &f->train, o->shuffle ? f->perm : NULL, s * f->B, nb);
+        sum += train_step(p, nb, o->rng, &c);
+        right += c;
+        rows += nb * p->rows_out;
+        eng_progress pr = { ENG_PROGRESS_STEP, epoch, o->epochs, s + 1, f->steps,
+                            nn_now() - t0, { 0 } };
+        set_logs(&pr.logs, NULL, sum / (double)rows, p->acc != NN_ACC_NONE, right / (double)rows);
+        *logs = pr.logs;
+        if (o->progress) o->progress(o->progress_ud, &pr);
+        *step = s + 1;
+        if (o->poll && o->poll(o->poll_ud)) return 1;
+    }
+    return 0;
+}
+
+static int run_callbacks_end(const eng_fit_options *o, eng_model *m, int64_t epoch,
+                             const eng_logs *logs, int *stop, eng_error *err)
+{
+    for (int i = 0; i < o->ncallbacks; i++) {
+        eng_callback *cb = o->callbacks[i];
+        int st = cb->on_epoch_end ? cb->on_epoch_end(cb, m, epoch, logs, stop, err) : ENG_OK;
+        if (st != ENG_OK) return st;
+    }
+    return ENG_OK;
+}
+
+static int run_epochs(fit_state *f, eng_model *m, const eng_fit_options *o, eng_error *err)
+{
+    for (int64_t e = 0; e < o->epochs; e++) {
+        eng_progress pr = { ENG_PROGRESS_EPOCH_BEGIN, e, o->epochs, 0, f->steps, 0, { 0 } };
+        if (o->progress) o->progress(o->progress_ud, &pr);
+        double t0 = nn_now();
+        int64_t step = 0;
+        eng_logs logs = { 0 };
+        if (train_epoch(f, o, e, &logs, &step)) {
+            f->h->interrupted = 1;
+            f->h->interrupted_step = step;
+            return ENG_OK;
+        }
+        if (f->has_val) {
+            double vl, va;
+            eval_pass(&f->p, &f->val, f->B, o->rng, NULL, &vl, &va);
+            set_logs(&logs, "val", vl, f->p.acc != NN_ACC_NONE, va);
+        }
+        int st = history_append(f->h, &logs, err), stop = 0;
+        if (st == ENG_OK) st = run_callbacks_end(o, m, e, &logs, &stop, err);
+        if (st != ENG_OK) return st;
+        eng_progress end = { ENG_PROGRESS_EPOCH_END, e, o->epochs, f->steps, f->steps,
+                             nn_now() - t0, logs };
+        if (o->progress) o->progress(o->progress_ud, &end);
+        if (stop) {
+            eng_progress sp = { ENG_PROGRESS_STOPPED, e, o->epochs, f->steps, f->steps, 0, logs };
+            if (o->progress) o->progress(o->progress_ud, &sp);
+            return ENG_OK;
+        }
+    }
+    return ENG_OK;
+}
+
+eng_history *eng_model_fit(eng_model *m, eng_tensor *x, eng_tensor *y, const eng_fit_options *o,
+                           eng_error *err)
+{
+    fit_state f;
+    memset(&f, 0, sizeof f);
+    int st = check_fit_args(m, o, err);
+    if (st == ENG_OK) st = setup_fit(&f, m, x, y, o, err);
+    for (int i = 0; i < o->ncallbacks && st == ENG_OK; i++)
+        if (o->callbacks[i]->on_train_begin)
+            st = o->callbacks[i]->on_train_begin(o->callbacks[i], m, err);
+    if (st == ENG_OK) st = run_epochs(&f, m, o, err);
+    for (int i = 0; i < o->ncallbacks && st == ENG_OK; i++)
+        if (o->callbacks[i]->on_train_end) st = o->callbacks[i]->on_train_end(o->callbacks[i], m, err);
+    free_fit(&f);
+    if (st != ENG_OK) {
+        eng_history_free(f.h);
+        return NULL;
+    }
+    return f.h;
+}
+
+/* ---- one batch, for tests -------------------------------------------------------------------- */
+
+int nn_model_grad(eng_model *m, eng_tensor *x, eng_tensor *y, eng_rng *rng, double *loss,
+                  eng_error *err)
+{
+    if (!m->compiled) return eng_err(err, ENG_ERR_VALUE, "the model is not compiled");
+    eng_tensor *xc, *yc;
+    int st = prepare_xy(m, x, y, rng, &xc, &yc, err);
+    nn_pass p;
+    if (st == ENG_OK) st = setup_pass(&p, m, yc, xc->shape[0], err);
+    int64_t n = xc ? xc->shape[0] : 0;
+    if (st == ENG_OK) st = nn_model_ws(m, n > 0 ? n : 1, p.t_row, err);
+    if (st == ENG_OK) {
+        nn_data d = data_of(xc, yc, 0, n);
+        load_batch(m, &d, NULL, 0, n);
+        *loss = forward_backward(&p, n, rng, NULL) / (double)(n * p.rows_out);
+    }
+    eng_tensor_release(xc);
+    eng_tensor_release(yc);
+    return st;
+}
