@@ -292,8 +292,19 @@ static lang_status parse_argnums(lang_vm *vm, lang_value v, const char *fname, g
     g->argnums[0] = 0;
     if (!given(v)) return LANG_OK;
     const lang_value *items = &v;
+    lang_value from_tensor[MAX_ARGNUMS];
     size_t n = 1;
-    if (LANG_IS_TUPLE(v) || LANG_IS_LIST(v)) {
+    if (LANG_IS_TENSOR(v) && LANG_AS_TENSOR(v)->ndim == 1) {   /* argnums=[0, 1] is a tensor */
+        const eng_tensor *t = LANG_AS_TENSOR(v);
+        g->tuple = 1;
+        n = (size_t)t->shape[0];
+        if (n == 0 || n > MAX_ARGNUMS)
+            return lang_raise(vm, LANG_ERR_VALUE, "%s argnums must name 1 to %d arguments", fname,
+                              MAX_ARGNUMS);
+        for (int64_t i = 0; i < t->shape[0]; i++)
+            from_tensor[i] = lang_num(eng_tensor_get(t, &i));
+        items = from_tensor;
+    } else if (LANG_IS_TUPLE(v) || LANG_IS_LIST(v)) {
         g->tuple = 1;
         items = LANG_IS_TUPLE(v) ? LANG_AS_TUPLE(v)->items : LANG_AS_LIST(v)->items;
         n = LANG_IS_TUPLE(v) ? LANG_AS_TUPLE(v)->len : LANG_AS_LIST(v)->len;
