@@ -70,6 +70,19 @@ static lang_status m_detach(lang_vm *vm, lang_value *a, lang_value *va, int nva,
     return lang_tensor_result(vm, eng_tensor_detach(LANG_AS_TENSOR(a[0]), &err), &err, 0, out);
 }
 
+/* The recorded graph as text, one op per line from t back to the params ("*" marks them). */
+static lang_status m_graph(lang_vm *vm, lang_value *a, lang_value *va, int nva, lang_value *out)
+{
+    char *s = eng_graph_format(LANG_AS_TENSOR(a[0]));
+    if (!s) return lang_raise(vm, LANG_ERR_MEMORY, "out of memory");
+    size_t n = strlen(s);
+    lang_str *str = lang_str_new(vm, s, n && s[n - 1] == '\n' ? n - 1 : n);
+    free(s);
+    if (!str) return LANG_ERR_MEMORY;
+    *out = lang_obj_val(str);
+    return LANG_OK;
+}
+
 /* ---- no_grad ----------------------------------------------------------------------------- */
 
 /* The object `with` enters: remembers the mode to restore. */
@@ -399,6 +412,9 @@ static const lang_builtin_def autograd_methods[] = {
     { "detach", m_detach, "self",
       "t.detach()\nThe same values (sharing memory) without gradient tracking.\n"
       "Example: plot(loss_curve.detach())" },
+    { "graph", m_graph, "self",
+      "t.graph()\nThe operations recorded to compute t, one per line from t back to the params "
+      "(marked *): op, output shape <- input shapes.\nExample: print(loss.graph())" },
     { NULL, NULL, NULL, NULL },
 };
 

@@ -655,6 +655,47 @@ lang_status lang_tensor_get_attr(lang_vm *vm, lang_value tv, const char *name, l
     return LANG_ERR_NAME;
 }
 
+static lang_status set_grad(lang_vm *vm, eng_tensor *t, lang_value v)
+{
+    char a[128], b[128];
+    eng_error err;
+    eng_tensor *g = NULL, *copy = NULL;
+    if (!LANG_IS_NONE(v)) {
+        lang_status st = lang_tensor_from_value(vm, v, "grad", &g);
+        if (st != LANG_OK) return st;
+        if (!eng_shape_equal(g, t)) {
+            st = lang_raise(vm, LANG_ERR_SHAPE, "grad must have the tensor's shape %s, got %s",
+                            eng_shape_format(t->ndim, t->shape, a, sizeof a),
+                            eng_shape_format(g->ndim, g->shape, b, sizeof b));
+            eng_tensor_release(g);
+            return st;
+        }
+        copy = eng_tensor_copy(g, &err);     /* backward adds into it: never share */
+        eng_tensor_release(g);
+        if (!copy) return lang_raise_eng(vm, &err);
+    }
+    eng_tensor_release(t->grad);
+    t->grad = copy;
+    return LANG_OK;
+}
+
+lang_status lang_tensor_set_attr(lang_vm *vm, lang_value tv, const char *name, lang_value v)
+{
+    eng_tensor *t = LANG_AS_TENSOR(tv);
+    if (strcmp(name, "grad") == 0) return set_grad(vm, t, v);
+    if (strcmp(name, "requires_grad") == 0) {
+        if (!LANG_IS_BOOL(v))
+            return lang_raise(vm, LANG_ERR_TYPE, "requires_grad must be True or False, got %s",
+                              lang_type_name(v));
+        if (t->node)
+            return lang_raise(vm, LANG_ERR_VALUE, "requires_grad can only be set on a tensor that "
+                              "was not computed from a param() (use detach() first)");
+        t->requires_grad = v.as.boolean;
+        return LANG_OK;
+    }
+    return lang_raise(vm, LANG_ERR_TYPE, "cannot set attribute '%s' on a tensor", name);
+}
+
 /* Nonzero when any element of t (any layout) is nonzero, or equals `x` when match is set. */
 static int any_element(const eng_tensor *t, int match, float x)
 {

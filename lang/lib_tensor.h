@@ -36,6 +36,10 @@ lang_status lang_tensor_set_index(lang_vm *vm, lang_value t, lang_value index, l
    Returns LANG_ERR_NAME without raising when the name is not an attribute (the VM then tries methods
    and raises the AttributeError-style message itself). */
 lang_status lang_tensor_get_attr(lang_vm *vm, lang_value t, const char *name, lang_value *out);
+/* t.name = v: `grad` (None drops the gradient, a tensor of t's shape replaces it: a copy) and
+   `requires_grad` (True/False, on tensors not computed by a recorded op). Anything else is a
+   TypeError "cannot set attribute 'shape' on a tensor". */
+lang_status lang_tensor_set_attr(lang_vm *vm, lang_value t, const char *name, lang_value v);
 /* `x in t`: any element equal. */
 lang_status lang_tensor_contains(lang_vm *vm, lang_value t, lang_value x, int *result);
 /* Registers the tensor builtins and tensor methods; called once by lang_vm_new. */

@@ -377,6 +377,7 @@ lang_status lang_op_get_attr(lang_vm *vm, lang_value obj, lang_str *name, lang_v
 
 lang_status lang_op_set_attr(lang_vm *vm, lang_value obj, lang_str *name, lang_value v)
 {
+    if (LANG_IS_TENSOR(obj)) return lang_tensor_set_attr(vm, obj, name->chars, v);   /* w.grad = None */
     if (LANG_IS_TYPE(obj, LANG_OBJ_NATIVE) && LANG_AS_NATIVE(obj)->cls->set_attr) {
         lang_native *n = LANG_AS_NATIVE(obj);
         return n->cls->set_attr(vm, n->ptr, name->chars, v);

@@ -152,6 +152,28 @@ static void test_lib_autograd_inplace(void **state)
     TL_DONE(f);
 }
 
+/* w.grad = None / a tensor, w.requires_grad = True/False, t.graph(). */
+static void test_lib_autograd_attributes(void **state)
+{
+    tl_fixture *f = *state;
+    tl_expect_out(f, "w = param([1.0, 2.0])\nsum(w * w).backward()\nw.grad = None\nprint(w.grad)\n"
+                     "g = tensor([1, 1])\nw.grad = g\nsum(w).backward()\nprint(w.grad, g)",
+                  "None\ntensor([2., 2.]) tensor([1., 1.])\n");
+    tl_expect_out(f, "t = ones(2)\nt.requires_grad = True\nprint(t.is_leaf, (t * 2).requires_grad)\n"
+                     "t.requires_grad = False\nprint(t)", "True True\ntensor([1., 1.])\n");
+    tl_expect_out(f, "x = ones(4, 3)\nv = param(ones(3, 2))\nprint(mean(relu(x @ v)).graph())\n"
+                     "print(repr(x.graph()))",
+                  "mean () <- (4, 2)\nrelu (4, 2) <- (4, 2)\nmatmul (4, 2) <- (4, 3) (3, 2)*\n''\n");
+    tl_expect_error(f, "w.grad = [1, 2, 3]", "ShapeError: line 1, col 1: grad must have the "
+                    "tensor's shape (2,), got (3,)");
+    tl_expect_error(f, "(w * 2).requires_grad = False", "ValueError: line 1, col 2: requires_grad "
+                    "can only be set on a tensor that was not computed from a param() (use detach() first)");
+    tl_expect_error(f, "w.requires_grad = 1", "TypeError: line 1, col 1: requires_grad must be True "
+                    "or False, got number");
+    tl_expect_error(f, "w.shape = 3", "TypeError: line 1, col 1: cannot set attribute 'shape' on a tensor");
+    TL_DONE(f);
+}
+
 /* y = x + x on 10 floats: the plain path pays one requires_grad test, no more. */
 static void test_lib_autograd_plain_speed(void **state)
 {
@@ -178,6 +200,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lib_autograd_grad, tl_setup, tl_teardown),
         cmocka_unit_test_setup_teardown(test_lib_autograd_printing, tl_setup, tl_teardown),
         cmocka_unit_test_setup_teardown(test_lib_autograd_inplace, tl_setup, tl_teardown),
+        cmocka_unit_test_setup_teardown(test_lib_autograd_attributes, tl_setup, tl_teardown),
         cmocka_unit_test_setup_teardown(test_lib_autograd_plain_speed, tl_setup, tl_teardown),
     };
     return cmocka_run_group_tests_name("lib_autograd", tests, NULL, NULL);
