@@ -36,9 +36,10 @@ void lang_vm_free(lang_vm *vm)
 {
     if (!vm) return;
     for (size_t i = 0; i < vm->globals.len; i++) {
-        lang_value v = vm->globals.values[i];
-        vm->globals.values[i] = lang_undef();
+        lang_value v = vm->globals.values[i], b = vm->globals.builtins[i];
+        vm->globals.values[i] = vm->globals.builtins[i] = lang_undef();
         lang_decref(vm, v);
+        lang_decref(vm, b);
     }
     while (vm->sp > vm->stack) lang_decref(vm, *--vm->sp);
     for (int t = 0; t < LANG_METHODS_COUNT; t++) {
@@ -52,6 +53,7 @@ void lang_vm_free(lang_vm *vm)
     lang_gc_collect(vm);   /* whatever is left is in cycles */
     for (size_t i = 0; i < vm->globals.len; i++) free(vm->globals.names[i]);
     free(vm->globals.values);
+    free(vm->globals.builtins);
     free(vm->globals.names);
     free(vm->globals.index);
     free(vm->stack);

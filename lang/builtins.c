@@ -89,6 +89,9 @@ lang_status lang_register(lang_vm *vm, const lang_builtin_def *defs)
         if (!b) return LANG_ERR_MEMORY;
         lang_status st = lang_set_global(vm, d->name, lang_obj_val(b));
         if (st != LANG_OK) return st;
+        int g = lang_global_find(vm, d->name);
+        lang_decref(vm, vm->globals.builtins[g]);
+        vm->globals.builtins[g] = lang_incref(lang_obj_val(b));
     }
     return LANG_OK;
 }

@@ -485,6 +485,20 @@ void lang_buf_free(lang_buf *b)
     memset(b, 0, sizeof *b);
 }
 
+/* printf rounds a tie to even, but near a power of two the shortest string that reads back
+ * can be the other neighbour (2**-24 is 5.960464477539063e-08, not ...062e-08): adds one to
+ * the last mantissa digit of "-d.ddde-XX" in place. Returns 0 when a carry would ripple. */
+static int bump_last_digit(char *s)
+{
+    char *e = strchr(s, 'e');
+    if (!e || e == s) return 0;
+    char *p = e - 1;
+    if (*p == '.') p--;
+    if (*p < '0' || *p >= '9') return 0;
+    (*p)++;
+    return 1;
+}
+
 /* Python's repr of a double, except that integral values print without ".0": the shortest
  * digit string that reads back to the same double, in positional notation when the decimal
  * exponent is in [-4, 16), else as d.ddde+XX. */
@@ -502,6 +516,7 @@ void lang_num_write(lang_buf *b, double d)
     for (prec = 1; prec <= 17; prec++) {
         snprintf(digits, sizeof digits, "%.*e", prec - 1, d);
         if (strtod(digits, NULL) == d) break;
+        if (bump_last_digit(digits) && strtod(digits, NULL) == d) break;
     }
     /* digits is "-d.ddde[+-]XX": split mantissa digits and exponent */
     char *e = strchr(digits, 'e');

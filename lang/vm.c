@@ -396,7 +396,7 @@ op_DEL_GLOBAL: {
     unsigned g = READ_U16();
     v = vm->globals.values[g];
     if (LANG_IS_UNDEF(v)) { st = name_error(vm, vm->globals.names[g], 0); goto error; }
-    vm->globals.values[g] = lang_undef();
+    vm->globals.values[g] = lang_incref(vm->globals.builtins[g]);   /* UNDEF, or the builtin again */
     lang_decref(vm, v);
     DISPATCH();
 }

@@ -21,6 +21,8 @@ typedef struct lang_frame {
 typedef struct lang_globals {
     lang_value *values;
     char **names;                /* malloc'd */
+    lang_value *builtins;        /* the builtin registered under the name, or UNDEF: `del x`
+                                    brings it back, as Python's builtins stay behind globals */
     size_t len, cap;
     int32_t *index;              /* open addressing over names; -1 empty */
     size_t index_cap;

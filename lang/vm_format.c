@@ -78,6 +78,32 @@ static lang_status format_number(lang_vm *vm, double d, const spec *sp, lang_buf
     return LANG_OK;
 }
 
+/* Python's format(42.0, "012,.1f") == "00,000,042.0": zeros join the integer digits and the
+ * grouping, until the text is `width` long. */
+static void zero_pad_grouped(lang_buf *text, size_t width, lang_buf *out)
+{
+    char digits[128], res[256];
+    size_t k = 0, i = 0;
+    int neg = text->len && text->data[0] == '-';
+    if (neg) i = 1;
+    for (; i < text->len && k < sizeof digits - 1; i++)
+        if (text->data[i] != ',') digits[k++] = text->data[i];
+    digits[k] = '\0';
+    for (;;) {
+        snprintf(res, sizeof res, "%s%s", neg ? "-" : "", digits);
+        add_commas(res, sizeof res);
+        if (strlen(res) >= width || k + 2 >= sizeof digits) break;
+        memmove(digits + 1, digits, ++k);
+        digits[0] = '0';
+    }
+    /* a leading ",0..." is not a group: Python pads "0,000" rather than ",000" */
+    if (res[neg] == ',') {
+        memmove(res + neg + 1, res + neg, strlen(res + neg) + 1);
+        res[neg] = '0';
+    }
+    lang_buf_add(out, res, strlen(res));
+}
+
 /* Pads b's text to the spec's width (numbers align right by default, text left). */
 static void pad(const spec *sp, int is_number, lang_buf *text, lang_buf *out)
 {
@@ -87,6 +113,10 @@ static void pad(const spec *sp, int is_number, lang_buf *text, lang_buf *out)
     size_t w = sp->width > 0 ? (size_t)sp->width : 0, fill = w > len ? w - len : 0;
     char align = sp->align ? sp->align : (is_number ? '>' : '<');
     char f = sp->zero && !sp->align ? '0' : sp->fill;
+    if (f == '0' && is_number && sp->comma && fill > 0) {   /* 00,000,042.0: the zeros are grouped too */
+        zero_pad_grouped(text, w, out);
+        return;
+    }
     size_t left = align == '>' ? fill : align == '^' ? fill / 2 : 0;
     if (f == '0' && is_number && text->len && (text->data[0] == '-' || text->data[0] == '+')) {
         lang_buf_add(out, text->data, 1);   /* zero padding goes after the sign */
@@ -122,7 +152,12 @@ lang_status lang_op_format(lang_vm *vm, lang_value v, lang_str *spec_str, int re
         st = lang_raise(vm, LANG_ERR_VALUE, "format '%c' needs a number, got %s", sp.type, lang_type_name(v));
     } else {
         lang_value_write(&text, v, repr);
-        if (sp.precision >= 0 && text.len > (size_t)sp.precision) text.len = (size_t)sp.precision;
+        if (sp.precision >= 0) {   /* at most `precision` characters (not bytes) */
+            size_t i = 0;
+            for (int c = 0; i < text.len; i++)
+                if (((unsigned char)text.data[i] & 0xC0) != 0x80 && c++ == sp.precision) break;
+            text.len = i;
+        }
     }
     if (st == LANG_OK) pad(&sp, is_number, &text, &result);
     lang_buf_free(&text);

@@ -27,6 +27,9 @@ static int grow(lang_globals *g)
     char **names = realloc(g->names, cap * sizeof *names);
     if (!names) return 0;
     g->names = names;
+    lang_value *builtins = realloc(g->builtins, cap * sizeof *builtins);
+    if (!builtins) return 0;
+    g->builtins = builtins;
     int32_t *index = malloc(cap * 2 * sizeof *index);
     if (!index) return 0;
     free(g->index);
@@ -59,6 +62,7 @@ int lang_global_slot(lang_vm *vm, const char *name, size_t len)
     size_t i = g->len++;
     g->names[i] = copy;
     g->values[i] = lang_undef();
+    g->builtins[i] = lang_undef();
     g->index[find_pos(g, copy, len)] = (int32_t)i;
     return (int)i;
 }
