@@ -356,7 +356,7 @@ char *eng_fashion_mnist_dir(char *buf, size_t cap);
 
 /* Fashion-MNIST as Keras's fashion_mnist.load_data(): from dir (NULL: eng_fashion_mnist_dir())
  * reads train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz,
- * t10k-labels-idx1-ubyte.gz (a missing .gz may also be present uncompressed, without ".gz") into
+ * t10k-labels-idx1-ubyte.gz (or the uncompressed file, without ".gz", when that exists) into
  * out[0] x_train (60000, 28, 28), out[1] y_train (60000,), out[2] x_test (10000, 28, 28),
  * out[3] y_test (10000,): pixels 0..255 and labels 0..9 as floats. Images must be N x 28 x 28
  * with N labels in 0..9. On error every out[i] is NULL and err (ENG_ERR_IO) names the file; its
