@@ -339,7 +339,7 @@ void lang_obj_free(lang_vm *vm, lang_obj *o)
 /* ORDER LANG_OBJ */
 static const char *const obj_type_names[LANG_OBJ_TYPE_COUNT] = {
     "str", "list", "tuple", "dict", "range", "slice", "code", "function", "cell",
-    "builtin", "method", "tensor", "object", "iterator",
+    "builtin", "method", "tensor", "object",
 };
 
 const char *lang_type_name(lang_value v)
@@ -681,7 +681,6 @@ static void write_value(lang_buf *b, lang_value v, int repr, const printing *out
         else lang_buf_addf(b, "<%s object>", n->cls->name);
         return;
     }
-    case LANG_OBJ_ITER: lang_buf_add(b, "<iterator>", 10); return;
     case LANG_OBJ_TYPE_COUNT: return;
     }
 }

@@ -54,7 +54,6 @@ typedef enum lang_obj_type {
     LANG_OBJ_METHOD,    /* a builtin bound to its receiver: t.sum */
     LANG_OBJ_TENSOR,
     LANG_OBJ_NATIVE,    /* engine objects: layers, models, optimizers (lang_native_class) */
-    LANG_OBJ_ITER,      /* internal iterator state (enumerate, zip, dict keys ...) */
     LANG_OBJ_TYPE_COUNT
 } lang_obj_type;
 
