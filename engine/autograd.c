@@ -273,6 +273,9 @@ static int run_nodes(node_vec *order, eng_error *err)
 
 int eng_backward(eng_tensor *t, const eng_tensor *gout, eng_error *err)
 {
+    eng_error local;
+    if (!err)                   /* backward functions tell "no gradient" from OOM by err->code */
+        err = &local;
     int rc = check_backward_args(t, gout, err);
     if (rc != ENG_OK)
         return rc;

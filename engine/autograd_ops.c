@@ -41,13 +41,33 @@ static inline float bin_partial(eng_binop op, int which, float g, float x, float
     }
 }
 
+/* One row: d[i] += g * partial. The switch is outside the loops (one loop per op and
+ * operand), so each loop is straight-line code the compiler can vectorize. */
+#define BIN_LOOP(expr)                                                                     \
+    for (int64_t i = 0; i < n; i++) {                                                     \
+        float g = pg[i * sg], x = a[i * sa], y = b[i * sb];                                \
+        (void)x; (void)y;                                                                  \
+        d[i * sd] += (expr);                                                               \
+    }                                                                                      \
+    break
+
 static void bin_grad_row(eng_binop op, int which, int64_t n, float *d, int64_t sd,
-                         const float *g, int64_t sg, const float *a, int64_t sa,
+                         const float *pg, int64_t sg, const float *a, int64_t sa,
                          const float *b, int64_t sb)
 {
-    for (int64_t i = 0; i < n; i++)
-        d[i * sd] += bin_partial(op, which, g[i * sg], a[i * sa], b[i * sb]);
+    switch (op * 2 + which) {
+    case ENG_BIN_ADD * 2:     BIN_LOOP(g);
+    case ENG_BIN_ADD * 2 + 1: BIN_LOOP(g);
+    case ENG_BIN_SUB * 2:     BIN_LOOP(g);
+    case ENG_BIN_SUB * 2 + 1: BIN_LOOP(-g);
+    case ENG_BIN_MUL * 2:     BIN_LOOP(g * y);
+    case ENG_BIN_MUL * 2 + 1: BIN_LOOP(g * x);
+    case ENG_BIN_DIV * 2:     BIN_LOOP(g / y);
+    default:                  BIN_LOOP(bin_partial(op, which, g, x, y));
+    }
 }
+
+#undef BIN_LOOP
 
 /* d (contiguous, output shape) += partial wrt operand `which` of a op b, for every output
  * element; a and b are read through broadcast strides. */
@@ -161,6 +181,31 @@ static inline float un_partial(eng_unop op, float g, float x, float y)
     }
 }
 
+/* d[i] += g * f'(x) over n elements, one loop per common op (vectorizable), the rest through
+ * un_partial. */
+#define UN_LOOP(expr)                                                                      \
+    for (int64_t i = 0; i < n; i++) {                                                     \
+        float g = pg[i], x = px[i], y = py[i];                                             \
+        (void)x; (void)y;                                                                  \
+        d[i] += (expr);                                                                    \
+    }                                                                                      \
+    break
+
+static void un_grad_loop(eng_unop op, int64_t n, float *d, const float *pg, const float *px,
+                         const float *py)
+{
+    switch (op) {
+    case ENG_UN_RELU:    UN_LOOP(x > 0 ? g : 0.0f);
+    case ENG_UN_TANH:    UN_LOOP(g * (1.0f - y * y));
+    case ENG_UN_SIGMOID: UN_LOOP(g * y * (1.0f - y));
+    case ENG_UN_EXP:     UN_LOOP(g * y);
+    case ENG_UN_SQUARE:  UN_LOOP(2.0f * g * x);
+    default:             UN_LOOP(un_partial(op, g, x, y));
+    }
+}
+
+#undef UN_LOOP
+
 /* node: in[0] x; saved[0] the output (detached); iarg[0] the eng_unop. */
 static int unary_backward(eng_node *n, const eng_tensor *g, eng_error *err)
 {
@@ -171,11 +216,8 @@ static int unary_backward(eng_node *n, const eng_tensor *g, eng_error *err)
     eng_tensor *x = eng_tensor_contiguous(n->in[0], err);
     if (!x)
         return ag_fail(err);
-    const float *px = eng_tensor_data(x), *py = eng_tensor_data(n->saved[0]);
-    const float *pg = eng_tensor_data(g);
-    float *d = eng_tensor_data(gx);
-    for (int64_t i = 0; i < x->size; i++)
-        d[i] += un_partial(op, pg[i], px[i], py[i]);
+    un_grad_loop(op, x->size, eng_tensor_data(gx), eng_tensor_data(g), eng_tensor_data(x),
+                 eng_tensor_data(n->saved[0]));
     eng_tensor_release(x);
     return ENG_OK;
 }
