@@ -827,42 +827,41 @@ static lang_node *list_item(parser *p)
     return n;
 }
 
-static lang_node *expr_list(parser *p)
+/* Can an item follow a comma here? Not at the end of the statement, the `=` of an
+ * assignment, a closing parenthesis, a block's ':' or the `in` of a for loop (trailing commas). */
+static int list_goes_on(parser *p)
 {
-    lang_node *first = list_item(p);
+    static const lang_tok_type enders[] = {
+        LANG_TOK_NEWLINE, LANG_TOK_ASSIGN, LANG_TOK_SEMI, LANG_TOK_EOF, LANG_TOK_RPAREN,
+        LANG_TOK_COLON, LANG_TOK_IN,
+    };
+    for (size_t i = 0; i < sizeof enders / sizeof enders[0]; i++)
+        if (check(p, enders[i])) return 0;
+    return 1;
+}
+
+/* item (',' item)* [','] -- a bare tuple when there is a comma. */
+static lang_node *comma_list(parser *p, lang_node *(*item)(parser *p))
+{
+    lang_node *first = item(p);
     if (!check(p, LANG_TOK_COMMA)) return first;
     lang_node *t = node_at(p, LANG_N_TUPLE, p->cur);
     t->line = first->line;
     t->col = first->col;
     nodevec items = {0};
     vec_push(p, &items, first);
-    while (match(p, LANG_TOK_COMMA)) {
-        if (check(p, LANG_TOK_NEWLINE) || check(p, LANG_TOK_ASSIGN) || check(p, LANG_TOK_SEMI) ||
-            check(p, LANG_TOK_EOF) || check(p, LANG_TOK_RPAREN) || check(p, LANG_TOK_COLON))
-            break;
-        vec_push(p, &items, list_item(p));
-    }
+    while (match(p, LANG_TOK_COMMA) && list_goes_on(p)) vec_push(p, &items, item(p));
     t->list = items.items;
     t->n = items.n;
     return t;
 }
 
-/* target_list for 'for' and comprehensions: a primary or a comma list of them (not a full
- * expression: `for i in xs` must not read `i in xs` as a comparison). */
-static lang_node *target_list(parser *p)
-{
-    lang_node *first = primary(p);
-    if (!check(p, LANG_TOK_COMMA)) return first;
-    lang_node *t = node_at(p, LANG_N_TUPLE, p->cur);
-    t->line = first->line;
-    t->col = first->col;
-    nodevec items = {0};
-    vec_push(p, &items, first);
-    while (match(p, LANG_TOK_COMMA) && !check(p, LANG_TOK_IN)) vec_push(p, &items, primary(p));
-    t->list = items.items;
-    t->n = items.n;
-    return t;
-}
+/* exprlist: the right side of an assignment, return values, assignment targets */
+static lang_node *expr_list(parser *p) { return comma_list(p, list_item); }
+
+/* target_list for 'for' and comprehensions: primaries (not full expressions: `for i in xs`
+ * must not read `i in xs` as a comparison). */
+static lang_node *target_list(parser *p) { return comma_list(p, primary); }
 
 /* ---- statements ------------------------------------------------------------------------ */
 
