@@ -587,7 +587,12 @@ eng_tensor *eng_tensor_detach(eng_tensor *t, eng_error *err);
 char *eng_graph_format(const eng_tensor *t);
 
 /* Differentiable ops: the same contracts as the plain ops (engine.h above), plus recording.
- * Each returns a new reference or NULL + *err. */
+ * Each returns a new reference or NULL + *err. Derivatives follow PyTorch: maximum/minimum split
+ * ties evenly, max/min reductions send the gradient to the first maximum (the argmax), clip
+ * passes it where lo <= x <= hi, abs and relu have slope 0 at 0, pow's exponent gradient is 0
+ * where the base is 0. Results without a derivative never record (they are constants):
+ * comparisons, floor division, AND/OR, NOT, argmax/argmin; floor/ceil/round/sign record a zero
+ * gradient. Indexing with masks or integer arrays scatter-adds (repeated picks add up). */
 eng_tensor *eng_ag_binary(eng_ag *ag, eng_binop op, eng_tensor *a, eng_tensor *b, eng_error *err);
 eng_tensor *eng_ag_binary_scalar(eng_ag *ag, eng_binop op, eng_tensor *a, float s, int scalar_left,
                                  eng_error *err);
