@@ -5,12 +5,14 @@
  * the elements row-major (http://yann.lecun.com/exdb/mnist/, "THE IDX FILE FORMAT"). Debian's
  * dataset-fashion-mnist ships the four files gzip'd; gzread decompresses them, and reads a plain
  * file unchanged. Data is inflated in chunks and converted straight into the tensor, so loading
- * never holds a second copy of the bytes: the 70000 images take about 0.2 s.
+ * never holds a second copy of the bytes; the train images inflate on a second thread. All 70000
+ * images take about 0.35 s of CPU (zlib's inflate is most of it).
  *
  * A damaged file is an error, never a crash: every size comes from the header and is checked
  * against what the stream really holds (short data, trailing bytes, CRC errors at the end).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,20 +304,47 @@ static int fm_check(eng_tensor *images, const char *ipath, eng_tensor *labels, c
     return ENG_OK;
 }
 
+/* One file to load; the train images are loaded on a thread of their own. */
+typedef struct fm_job {
+    const char *path;
+    eng_tensor *t;
+    eng_error   err;
+} fm_job;
+
+static void *fm_job_run(void *arg)
+{
+    fm_job *job = arg;
+    job->t = eng_idx_load(job->path, &job->err);
+    return NULL;
+}
+
 int eng_fashion_mnist_load(const char *dir, eng_tensor *out[4], eng_error *err)
 {
     char dirbuf[1024], paths[4][1200];
+    fm_job jobs[4];
     if (!dir)
         dir = eng_fashion_mnist_dir(dirbuf, sizeof dirbuf);
-    for (int i = 0; i < 4; i++)
-        out[i] = NULL;
-    int rc = ENG_OK;
-    for (int i = 0; i < 4 && rc == ENG_OK; i++) {
+    for (int i = 0; i < 4; i++) {
         fm_path(dir, fm_names[i], paths[i], sizeof paths[i]);
-        int missing = access(paths[i], F_OK) != 0;
-        out[i] = eng_idx_load(paths[i], err);
-        if (!out[i])
-            rc = err && err->code == ENG_ERR_MEMORY ? ENG_ERR_MEMORY : fm_fail(err, missing);
+        jobs[i] = (fm_job){ .path = paths[i] };
+    }
+    /* The train images are 85% of the inflating: they go on a second thread while this one
+     * reads the other three files (no thread, no harm: then they load here). */
+    pthread_t thread;
+    int threaded = pthread_create(&thread, NULL, fm_job_run, &jobs[0]) == 0;
+    for (int i = threaded ? 1 : 0; i < 4; i++)
+        fm_job_run(&jobs[i]);
+    if (threaded)
+        pthread_join(thread, NULL);
+    int rc = ENG_OK;
+    for (int i = 0; i < 4; i++) {
+        out[i] = jobs[i].t;
+        if (!out[i] && rc == ENG_OK) {          /* report the first failure in file order */
+            if (err)
+                *err = jobs[i].err;
+            rc = jobs[i].err.code == ENG_ERR_MEMORY ? ENG_ERR_MEMORY
+                                                    : fm_fail(err, access(paths[i], F_OK) != 0);
+        }
     }
     for (int i = 0; i < 4 && rc == ENG_OK; i += 2)
         if (fm_check(out[i], paths[i], out[i + 1], paths[i + 1], err) != ENG_OK)
