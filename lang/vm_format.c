@@ -49,32 +49,55 @@ static void add_commas(char *num, size_t cap)
     }
 }
 
+/* The number in printf's form for the spec's type, before grouping (malloc'd; NULL on OOM).
+ * Precisions are capped at 1000 digits; 1e300 with 'f' has 301 integer digits. */
+static char *number_text(double d, const spec *sp)
+{
+    int prec = sp->precision < 0 ? 6 : sp->precision > 1000 ? 1000 : sp->precision;
+    char fmt[8] = "%.*f";
+    double x = d;
+    switch (sp->type) {
+    case 'f': case 'F': break;
+    case 'e': case 'E': fmt[3] = sp->type; break;
+    case 'g': case 'G': fmt[3] = sp->type; prec = prec ? prec : 1; break;
+    case '%': strcpy(fmt, "%.*f%%"); x = d * 100; break;
+    case 'd': prec = 0; break;
+    default:
+        if (sp->precision >= 0) {
+            fmt[3] = 'g';
+            prec = prec ? prec : 1;
+            break;
+        }
+        lang_buf t = {0};
+        lang_num_write(&t, d);
+        return t.data;
+    }
+    int n = snprintf(NULL, 0, fmt, prec, x);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (s) snprintf(s, (size_t)n + 1, fmt, prec, x);
+    return s;
+}
+
 static lang_status format_number(lang_vm *vm, double d, const spec *sp, lang_buf *b)
 {
-    char num[400];
-    int prec = sp->precision < 0 ? 6 : sp->precision;
-    switch (sp->type) {
-    case 'f': case 'F': snprintf(num, sizeof num, "%.*f", prec, d); break;
-    case 'e': case 'E': snprintf(num, sizeof num, sp->type == 'e' ? "%.*e" : "%.*E", prec, d); break;
-    case 'g': case 'G': snprintf(num, sizeof num, sp->type == 'g' ? "%.*g" : "%.*G", prec ? prec : 1, d); break;
-    case '%': snprintf(num, sizeof num, "%.*f%%", prec, d * 100); break;
-    case 'd':
-        if (d != floor(d)) return lang_raise(vm, LANG_ERR_VALUE, "format 'd' needs a whole number, got %g", d);
-        snprintf(num, sizeof num, "%.0f", d);
-        break;
-    default:
-        if (sp->precision >= 0) snprintf(num, sizeof num, "%.*g", prec ? prec : 1, d);
-        else {
-            lang_buf t = {0};
-            lang_num_write(&t, d);
-            snprintf(num, sizeof num, "%s", t.data ? t.data : "");
-            lang_buf_free(&t);
+    if (sp->type == 'd' && d != floor(d))
+        return lang_raise(vm, LANG_ERR_VALUE, "format 'd' needs a whole number, got %g", d);
+    char *num = number_text(d, sp);
+    if (!num) return lang_raise(vm, LANG_ERR_MEMORY, "out of memory formatting a number");
+    if (sp->comma) {   /* room for one comma per three digits */
+        size_t cap = strlen(num) * 2 + 2;
+        char *grouped = realloc(num, cap);
+        if (!grouped) {
+            free(num);
+            return lang_raise(vm, LANG_ERR_MEMORY, "out of memory formatting a number");
         }
+        num = grouped;
+        add_commas(num, cap);
     }
-    if (sp->comma) add_commas(num, sizeof num);
     if (sp->sign == '+' && d >= 0) lang_buf_add(b, "+", 1);
     else if (sp->sign == ' ' && d >= 0) lang_buf_add(b, " ", 1);
     lang_buf_add(b, num, strlen(num));
+    free(num);
     return LANG_OK;
 }
 
