@@ -16,6 +16,11 @@
 #include "test_engine.h"
 #include "test_data.h"
 
+static char dir[256];      /* a scratch folder per test */
+
+static int setup(void **state) { td_mkdir(dir); return 0; }
+static int teardown(void **state) { td_rmdir(dir); return 0; }
+
 /* An IDX file of type 0x08 with the given dims and bytes, plain or gzip'd. */
 static void write_idx_u8(const char *path, int ndim, const uint32_t *dims, const unsigned char *data,
                          size_t n, int gz)
@@ -38,24 +43,19 @@ static void expect_idx_error(const char *path, const char *want)
 
 static void test_idx_ubyte_plain_and_gzip(void **state)
 {
-    char dir[256];
     eng_error err;
     const unsigned char data[6] = { 0, 1, 2, 3, 128, 255 };
-    td_mkdir(dir);
     for (int gz = 0; gz < 2; gz++) {
         const char *p = td_path(dir, gz ? "a.gz" : "a");
         write_idx_u8(p, 2, (const uint32_t[]){ 2, 3 }, data, 6, gz);
         eng_tensor *t = eng_idx_load(p, &err);
         check_release(t, 2, SHAPE(2, 3), DATA(0, 1, 2, 3, 128, 255), 0);
     }
-    td_rmdir(dir);
 }
 
 static void test_idx_element_types(void **state)
 {
-    char dir[256];
     eng_error err;
-    td_mkdir(dir);
     unsigned char buf[64];
     const char *p = td_path(dir, "t");
     /* signed byte: -1, 5 */
@@ -88,14 +88,12 @@ static void test_idx_element_types(void **state)
     eng_tensor *t = eng_idx_load(p, &err);
     assert_shape(t, 2, SHAPE(0, 28));
     eng_tensor_release(t);
-    td_rmdir(dir);
 }
 
 static void test_idx_missing_and_bad_magic(void **state)
 {
-    char dir[256], want[1024];
+    char want[1024];
     unsigned char buf[64];
-    td_mkdir(dir);
     const char *p = td_path(dir, "x");
     snprintf(want, sizeof want, "cannot open %s: No such file or directory", p);
     expect_idx_error(p, want);
@@ -125,14 +123,12 @@ static void test_idx_missing_and_bad_magic(void **state)
 
     snprintf(want, sizeof want, "cannot read %s: Is a directory", dir);
     expect_idx_error(dir, want);
-    td_rmdir(dir);
 }
 
 static void test_idx_wrong_sizes(void **state)
 {
-    char dir[256], want[1024];
+    char want[1024];
     unsigned char buf[64];
-    td_mkdir(dir);
     const char *p = td_path(dir, "x");
     /* header cut inside the sizes */
     size_t h = td_idx_header(buf, 0x08, 3, (const uint32_t[]){ 2, 28, 28 });
@@ -156,15 +152,13 @@ static void test_idx_wrong_sizes(void **state)
     snprintf(want, sizeof want, "%s is damaged or too large: its header says shape (4294967295, "
              "4294967295, 28)", p);
     expect_idx_error(p, want);
-    td_rmdir(dir);
 }
 
 static void test_idx_damaged_gzip(void **state)
 {
-    char dir[256], want[1024];
+    char want[1024];
     unsigned char data[3000];
     eng_error err;
-    td_mkdir(dir);
     for (int i = 0; i < 3000; i++) data[i] = (unsigned char)(i * 7919 % 251);
     const char *p = td_path(dir, "x.gz"), *q = td_path(dir, "y.gz");
     write_idx_u8(p, 2, (const uint32_t[]){ 3, 1000 }, data, 3000, 1);
@@ -198,7 +192,6 @@ static void test_idx_damaged_gzip(void **state)
     snprintf(want, sizeof want, "%s is damaged", q);
     assert_memory_equal(err.msg, want, strlen(want));
     free(gz);
-    td_rmdir(dir);
 }
 
 /* ---- Fashion-MNIST from a fake folder ------------------------------------------------------ */
@@ -233,10 +226,8 @@ static void release4(eng_tensor *out[4])
 
 static void test_fashion_fake_folder(void **state)
 {
-    char dir[256];
     eng_tensor *out[4];
     eng_error err;
-    td_mkdir(dir);
     write_fake_fashion(dir, 3, 2);
     assert_int_equal(eng_fashion_mnist_load(dir, out, &err), ENG_OK);
     assert_shape(out[0], 3, SHAPE(3, 28, 28));
@@ -254,15 +245,13 @@ static void test_fashion_fake_folder(void **state)
     assert_int_equal(eng_fashion_mnist_load(dir, out, &err), ENG_OK);
     assert_tensor(out[3], 1, SHAPE(2), DATA(9, 8), 0);
     release4(out);
-    td_rmdir(dir);
 }
 
 static void test_fashion_dir_from_env(void **state)
 {
-    char dir[256], buf[1024], sub[512];
+    char buf[1024], sub[512];
     const char *old = getenv("NABLA_DATA");
     char *saved = old ? strdup(old) : NULL;
-    td_mkdir(dir);
     unsetenv("NABLA_DATA");
     assert_string_equal(eng_fashion_mnist_dir(buf, sizeof buf), "/usr/share/datasets/fashion-mnist");
     setenv("NABLA_DATA", "", 1);
@@ -282,7 +271,6 @@ static void test_fashion_dir_from_env(void **state)
     if (saved) setenv("NABLA_DATA", saved, 1);
     else unsetenv("NABLA_DATA");
     free(saved);
-    td_rmdir(dir);
 }
 
 /* The load fails with exactly msg and hint, leaving every out[i] NULL. */
@@ -303,8 +291,7 @@ static void expect_fashion_error(const char *dir, const char *msg, const char *h
 
 static void test_fashion_missing_and_damaged(void **state)
 {
-    char dir[256], want[1024], name[64];
-    td_mkdir(dir);
+    char want[1024], name[64];
     snprintf(want, sizeof want, "cannot open %s/train-images-idx3-ubyte.gz: No such file or "
              "directory; install the Debian package dataset-fashion-mnist", dir);
     expect_fashion_error(dir, want, HINT_INSTALL);
@@ -349,7 +336,6 @@ static void test_fashion_missing_and_damaged(void **state)
     snprintf(want, sizeof want, "%s/t10k-images-idx3-ubyte.gz is damaged: unexpected end of file; "
              "reinstall the Debian package dataset-fashion-mnist", dir);
     expect_fashion_error(dir, want, HINT_REINSTALL);
-    td_rmdir(dir);
 }
 
 /* ---- the real files ------------------------------------------------------------------------ */
@@ -408,10 +394,9 @@ static void test_fashion_real(void **state)
 static void test_fashion_real_damaged(void **state)
 {
     if (!have_real_fashion()) { skip(); return; }
-    char dir[256], want[1024], src[512], name[64];
+    char want[1024], src[512], name[64];
     eng_tensor *out[4];
     eng_error err;
-    td_mkdir(dir);
     for (int i = 0; i < 4; i++) {
         snprintf(name, sizeof name, "%s.gz", fm_files[i]);
         snprintf(src, sizeof src, "%s/%s", ENG_FASHION_MNIST_DIR, name);
@@ -445,22 +430,21 @@ static void test_fashion_real_damaged(void **state)
     assert_int_equal(eng_fashion_mnist_load(dir, out, &err), ENG_ERR_IO);
     snprintf(want, sizeof want, "%s/train-images-idx3-ubyte.gz is damaged", dir);
     assert_memory_equal(err.msg, want, strlen(want));
-    td_rmdir(dir);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_idx_ubyte_plain_and_gzip),
-        cmocka_unit_test(test_idx_element_types),
-        cmocka_unit_test(test_idx_missing_and_bad_magic),
-        cmocka_unit_test(test_idx_wrong_sizes),
-        cmocka_unit_test(test_idx_damaged_gzip),
-        cmocka_unit_test(test_fashion_fake_folder),
-        cmocka_unit_test(test_fashion_dir_from_env),
-        cmocka_unit_test(test_fashion_missing_and_damaged),
-        cmocka_unit_test(test_fashion_real),
-        cmocka_unit_test(test_fashion_real_damaged),
+        cmocka_unit_test_setup_teardown(test_idx_ubyte_plain_and_gzip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idx_element_types, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idx_missing_and_bad_magic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idx_wrong_sizes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idx_damaged_gzip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fashion_fake_folder, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fashion_dir_from_env, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fashion_missing_and_damaged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fashion_real, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fashion_real_damaged, setup, teardown),
     };
     return cmocka_run_group_tests_name("data_idx", tests, NULL, NULL);
 }
