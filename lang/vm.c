@@ -58,16 +58,17 @@ static int num_arith(lang_opcode op, double a, double b, double *out)
     }
 }
 
-static int num_compare(lang_opcode op, double a, double b)
+/* a op b for numbers without a branch on op: the outcome (less 1, equal 2, greater 4,
+ * unordered 8 for NaN) tested against the outcomes each operator accepts. */
+static const unsigned char compare_accepts[LANG_OP_COUNT] = {
+    [LANG_OP_LT] = 1, [LANG_OP_LE] = 3, [LANG_OP_EQ] = 2, [LANG_OP_NE] = 13,
+    [LANG_OP_GT] = 4, [LANG_OP_GE] = 6,
+};
+
+static inline int num_compare(lang_opcode op, double a, double b)
 {
-    switch (op) {
-    case LANG_OP_EQ: return a == b;
-    case LANG_OP_NE: return a != b;
-    case LANG_OP_LT: return a < b;
-    case LANG_OP_LE: return a <= b;
-    case LANG_OP_GT: return a > b;
-    default: return a >= b;
-    }
+    unsigned outcome = a < b ? 1u : a == b ? 2u : a > b ? 4u : 8u;
+    return (compare_accepts[op] & outcome) != 0;
 }
 
 /* Sets up a frame for a call of closure f with argc arguments at args (the callee sits at
@@ -510,15 +511,7 @@ op_CMP_JUMP_K: {
     lang_value k = consts[READ_U16()];
     unsigned d = READ_U16();
     if (LANG_IS_NUM(sp[-1])) {
-        int t;
-        switch (op) {   /* spelt out: the common loop and recursion tests */
-        case LANG_OP_LT: t = sp[-1].as.num < k.as.num; break;
-        case LANG_OP_LE: t = sp[-1].as.num <= k.as.num; break;
-        case LANG_OP_GT: t = sp[-1].as.num > k.as.num; break;
-        case LANG_OP_GE: t = sp[-1].as.num >= k.as.num; break;
-        case LANG_OP_EQ: t = sp[-1].as.num == k.as.num; break;
-        default: t = sp[-1].as.num != k.as.num; break;
-        }
+        int t = num_compare(op, sp[-1].as.num, k.as.num);
         sp--;
         if (!t) ip += d;
         DISPATCH();
