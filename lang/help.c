@@ -136,8 +136,26 @@ static size_t expr_start(const char *code, size_t end)
     return i;
 }
 
+/* Builtins completion may call to know what `expr.` is: they only compute a value (no output,
+ * no files, no random draws that would change a seeded run, nothing slow like loading data). */
+static const char *const pure_builtins[] = {
+    "tensor", "zeros", "ones", "full", "eye", "arange", "linspace", "reshape", "transpose",
+    "flatten", "concat", "stack", "sum", "mean", "max", "min", "argmax", "argmin", "std", "var",
+    "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "softmax", "log_softmax", "where", "clip",
+    "matmul", "maximum", "minimum", "one_hot", "abs", "round", "shape", "len", "range", "str",
+    "repr", "list", "tuple", "dict", "sorted", "reversed", "enumerate", "zip", "type", "float",
+    "int", "bool", NULL
+};
+
+static int is_pure_builtin(const char *name)
+{
+    for (int i = 0; pure_builtins[i]; i++)
+        if (strcmp(pure_builtins[i], name) == 0) return 1;
+    return 0;
+}
+
 /* Evaluates the text of an expression for completion or inspection, without running the
- * learner's functions: only names, attributes, indexing and calls of builtins are allowed. */
+ * learner's functions: only names, attributes, indexing and calls of pure builtins. */
 static int quiet_eval(lang_vm *vm, const char *code, size_t start, size_t end, lang_value *out)
 {
     for (size_t i = start; i < end; i++)
@@ -149,10 +167,8 @@ static int quiet_eval(lang_vm *vm, const char *code, size_t start, size_t end, l
             memcpy(name, code + s, n);
             name[n] = '\0';
             int g = strchr(name, '.') ? -1 : lang_global_find(vm, name);
-            if (g < 0 || !lang_global_is_builtin(vm, (size_t)g)) return 0;   /* no user code, no methods */
-            if (strcmp(name, "print") == 0 || strcmp(name, "input") == 0 || strcmp(name, "help") == 0 ||
-                strcmp(name, "display") == 0 || strcmp(name, "warn") == 0 || strcmp(name, "seed") == 0)
-                return 0;
+            if (g < 0 || !lang_global_is_builtin(vm, (size_t)g) || !is_pure_builtin(name))
+                return 0;   /* no user code, no methods, nothing with side effects */
         }
     char *src = malloc(end - start + 8);
     if (!src) return 0;
