@@ -294,13 +294,39 @@ static const lang_builtin_def dict_methods[] = {
 
 /* ---- str ------------------------------------------------------------------------------- */
 
+/* The other case of a code point written in two UTF-8 bytes, for the alphabets learners'
+ * labels use (Latin-1 letters, Greek, Cyrillic); cp itself when it has none. Both cases of
+ * these take two bytes, so a string is converted in place. */
+static unsigned other_case(unsigned cp, int upper)
+{
+    struct { unsigned lo, hi, delta; } ranges[] = {
+        {0xE0, 0xFE, 0x20}, {0x3B1, 0x3C9, 0x20}, {0x430, 0x44F, 0x20}, {0x450, 0x45F, 0x50},
+    };
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+        unsigned lo = ranges[i].lo, hi = ranges[i].hi, d = ranges[i].delta;
+        if (cp == 0xF7 || cp == 0xD7 || cp == 0x3C2) return cp;   /* ÷ × and final sigma */
+        if (upper && cp >= lo && cp <= hi) return cp - d;
+        if (!upper && cp >= lo - d && cp <= hi - d) return cp + d;
+    }
+    return cp;
+}
+
 static lang_status s_case(lang_vm *vm, lang_value *a, lang_value *out, int upper)
 {
     lang_str *s = SELF_STR;
     lang_str *r = lang_str_new(vm, s->chars, s->len);
     if (!r) return LANG_ERR_MEMORY;
-    for (size_t i = 0; i < r->len; i++)
-        r->chars[i] = (char)(upper ? toupper((unsigned char)r->chars[i]) : tolower((unsigned char)r->chars[i]));
+    unsigned char *c = (unsigned char *)r->chars;
+    for (size_t i = 0; i < r->len; i++) {
+        if (c[i] < 0x80) {
+            c[i] = (unsigned char)(upper ? toupper(c[i]) : tolower(c[i]));
+        } else if ((c[i] & 0xE0) == 0xC0 && i + 1 < r->len) {
+            unsigned cp = other_case(((c[i] & 0x1Fu) << 6) | (c[i + 1] & 0x3Fu), upper);
+            c[i] = (unsigned char)(0xC0 | (cp >> 6));
+            c[i + 1] = (unsigned char)(0x80 | (cp & 0x3F));
+            i++;
+        }
+    }
     r->hash = lang_hash_bytes(r->chars, r->len);
     *out = lang_obj_val(r);
     return LANG_OK;

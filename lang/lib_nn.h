@@ -21,7 +21,7 @@
 extern const lang_native_class lang_nn_layer_classes[ENG_LAYER_KIND_COUNT];
 extern const lang_native_class lang_nn_model_class;        /* lib_nn_model.c */
 extern const lang_native_class lang_nn_optimizer_classes[ENG_OPT_KIND_COUNT];
-extern const lang_native_class lang_nn_loss_class;         /* lib_nn_train.c */
+extern const lang_native_class lang_nn_loss_classes[ENG_LOSS_KIND_COUNT];  /* lib_nn_train.c */
 extern const lang_native_class lang_nn_callback_class;
 extern const lang_native_class lang_nn_history_class;
 

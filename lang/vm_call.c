@@ -125,7 +125,12 @@ lang_status lang_call_builtin(lang_vm *vm, lang_builtin *b, lang_value *self, la
     lang_status st = bind_builtin(vm, b, self, args, argc, kwnames, a, &va, &nva);
     if (st != LANG_OK) return st;
     *out = lang_none();
-    return b->def->fn(vm, a, va, nva, out);
+    st = b->def->fn(vm, a, va, nva, out);
+    if (st != LANG_OK) {   /* a builtin may have made its result before failing */
+        lang_decref(vm, *out);
+        *out = lang_none();
+    }
+    return st;
 }
 
 /* Calling a native object (a layer): its class gives the parameters and the function; the

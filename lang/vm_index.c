@@ -320,7 +320,8 @@ lang_builtin *lang_find_method(lang_vm *vm, lang_value obj, const char *name)
 /* Names of the attributes and methods of a value, for completion and error hints. */
 int lang_attr_names(lang_vm *vm, lang_value obj, const char **names, int cap)
 {
-    static const char *const tensor_attrs[] = { "shape", "T", "ndim", "size", "dtype", NULL };
+    static const char *const tensor_attrs[] = { "shape", "T", "ndim", "size", "dtype", "grad",
+                                                "requires_grad", "is_leaf", NULL };
     int n = 0;
     if (LANG_IS_TENSOR(obj))
         for (int i = 0; tensor_attrs[i] && n < cap; i++) names[n++] = tensor_attrs[i];
