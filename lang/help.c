@@ -73,6 +73,16 @@ char *lang_help_text(lang_vm *vm, lang_value v)
     return buf_done(&b);
 }
 
+/* Keywords the lexer knows only to explain that nabla has no such thing (class, try ...). */
+static int keyword_supported(const char *k)
+{
+    static const char *const rejected[] = { "class", "try", "except", "finally", "import",
+                                            "from", "raise", "yield", NULL };
+    for (int i = 0; rejected[i]; i++)
+        if (strcmp(rejected[i], k) == 0) return 0;
+    return 1;
+}
+
 char *lang_help_overview(lang_vm *vm)
 {
     lang_buf b = {0};
@@ -93,6 +103,7 @@ char *lang_help_overview(lang_vm *vm)
     lang_buf_addf(&b, "\n\nkeywords:\n");
     col = 0;
     for (int i = 0; lang_keywords[i]; i++) {
+        if (!keyword_supported(lang_keywords[i])) continue;
         int n = (int)strlen(lang_keywords[i]);
         if (col + n + 1 > 78) {
             lang_buf_add(&b, "\n", 1);
@@ -242,7 +253,8 @@ int lang_complete(lang_vm *vm, const char *code, size_t cursor, char ***out, siz
                 vm->globals.names[i][0] != '_')
                 add_match(&m, vm->globals.names[i]);
         for (int i = 0; lang_keywords[i]; i++)
-            if (strncmp(lang_keywords[i], word, wlen) == 0) add_match(&m, lang_keywords[i]);
+            if (keyword_supported(lang_keywords[i]) && strncmp(lang_keywords[i], word, wlen) == 0)
+                add_match(&m, lang_keywords[i]);
     }
     if (m.n > 1) qsort(m.items, (size_t)m.n, sizeof *m.items, cmp_str);
     *out = m.items;
