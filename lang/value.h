@@ -183,6 +183,8 @@ typedef struct lang_native_class {
      * break, return or an error. NULL: the object cannot be used in `with`. */
     lang_status (*enter)(lang_vm *vm, void *ptr, lang_value *out);
     void (*leave)(lang_vm *vm, void *ptr);
+    /* The attribute names get_attr answers, for completion (NULL-terminated); may be NULL. */
+    const char *const *attrs;
 } lang_native_class;
 
 typedef struct lang_native {

@@ -333,9 +333,11 @@ int lang_attr_names(lang_vm *vm, lang_value obj, const char **names, int cap)
     else if (LANG_IS_TENSOR(obj)) t = LANG_METHODS_TENSOR;
     if (t != LANG_METHODS_COUNT)
         for (lang_builtin **m = vm->methods[t]; m && *m && n < cap; m++) names[n++] = (*m)->def->name;
-    if (LANG_IS_TYPE(obj, LANG_OBJ_NATIVE) && LANG_AS_NATIVE(obj)->cls->methods)
-        for (const lang_builtin_def *d = LANG_AS_NATIVE(obj)->cls->methods; d->name && n < cap; d++)
-            names[n++] = d->name;
+    if (LANG_IS_TYPE(obj, LANG_OBJ_NATIVE)) {
+        const lang_native_class *cls = LANG_AS_NATIVE(obj)->cls;
+        for (const char *const *a = cls->attrs; a && *a && n < cap; a++) names[n++] = *a;
+        for (const lang_builtin_def *d = cls->methods; d && d->name && n < cap; d++) names[n++] = d->name;
+    }
     return n;
 }
 
