@@ -270,9 +270,11 @@ static const lang_builtin_def dh_methods[] = {
     { NULL, NULL, NULL, NULL },
 };
 
+static const char *const dh_attrs[] = { "display_id", NULL };
+
 static const lang_native_class display_handle_class = {
     .name = "DisplayHandle", .free = free, .get_attr = dh_get_attr, .methods = dh_methods,
-    .repr = dh_repr,
+    .repr = dh_repr, .attrs = dh_attrs,
 };
 
 static lang_status bi_display(lang_vm *vm, lang_value *a, lang_value *va, int nva, lang_value *out)
