@@ -907,6 +907,7 @@ typedef struct eng_early_stopping_config {
     int64_t patience;           /* 0 */
     int mode;                   /* 0 */
     int restore_best_weights;   /* 0 */
+    int verbose;                /* 0; carried for the caller, who prints "Epoch 5: early stopping" */
 } eng_early_stopping_config;
 
 void eng_early_stopping_config_init(eng_early_stopping_config *c);
@@ -957,6 +958,8 @@ int eng_history_key(const eng_history *h, const char *key);
  * a NaN loss...), ENG_ERR_SHAPE (x or y does not fit the model), ENG_ERR_MEMORY. */
 eng_history *eng_model_fit(eng_model *m, eng_tensor *x, eng_tensor *y, const eng_fit_options *o,
                            eng_error *err);
+/* Keras's model.stop_training = True: a callback asks fit to end after the current epoch. */
+void eng_model_request_stop(eng_model *m);
 /* Loss and metrics of x, y in batches of batch_size (inference mode): logs->names "loss"
  * (and "accuracy"). progress (may be NULL) sees one pass with epochs = 0. */
 int eng_model_evaluate(eng_model *m, eng_tensor *x, eng_tensor *y, int64_t batch_size,

@@ -431,8 +431,10 @@ static int run_epochs(fit_state *f, eng_model *m, const eng_fit_options *o, eng_
             set_logs(&logs, "val", vl, f->p.acc != NN_ACC_NONE, va);
         }
         int st = history_append(f->h, &logs, err), stop = 0;
+        m->stop_requested = 0;
         if (st == ENG_OK) st = run_callbacks_end(o, m, e, &logs, &stop, err);
         if (st != ENG_OK) return st;
+        stop |= m->stop_requested;
         eng_progress end = { ENG_PROGRESS_EPOCH_END, e, o->epochs, f->steps, f->steps,
                              nn_now() - t0, logs };
         if (o->progress) o->progress(o->progress_ud, &end);
@@ -443,6 +445,11 @@ static int run_epochs(fit_state *f, eng_model *m, const eng_fit_options *o, eng_
         }
     }
     return ENG_OK;
+}
+
+void eng_model_request_stop(eng_model *m)
+{
+    m->stop_requested = 1;
 }
 
 eng_history *eng_model_fit(eng_model *m, eng_tensor *x, eng_tensor *y, const eng_fit_options *o,

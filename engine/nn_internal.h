@@ -226,6 +226,7 @@ struct eng_model {
     eng_loss loss;
     eng_optimizer *opt;
     int metrics;
+    int stop_requested;         /* model.stop_training = True from a callback */
     nn_ws ws;                   /* reused while the batch size fits */
     int64_t ws_t;               /* target floats per sample ws was made for */
 };

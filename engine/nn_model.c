@@ -268,7 +268,7 @@ int nn_model_prepare(eng_model *m, const eng_tensor *x, eng_rng *rng, eng_error 
             "expected shape=(None%s, found shape=%s", m->name, want + 3,
             eng_shape_format(x->ndim, x->shape, got, sizeof got));
     if (x->ndim >= 2 && x->size / x->shape[0] == m->layers[0]->in_size)
-        eng_err_hint(err, "reshape the inputs: x.reshape(-1, %s", want + 4);
+        eng_err_hint(err, "reshape the inputs: x.reshape(-1%s", want + 3);
     return ENG_ERR_SHAPE;
 }
 
