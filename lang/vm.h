@@ -101,6 +101,7 @@ lang_status lang_build_list(lang_vm *vm, lang_value *items, int n, int flag, lan
 lang_status lang_build_dict(lang_vm *vm, lang_value *items, int n, lang_value *out);
 lang_status lang_op_format(lang_vm *vm, lang_value v, lang_str *spec, int repr, lang_value *out);
 lang_status lang_op_concat_strings(lang_vm *vm, lang_value *items, int n, lang_value *out);
+lang_status lang_op_percent(lang_vm *vm, lang_str *fmt, lang_value args, lang_value *out);
 lang_status lang_echo(lang_vm *vm, lang_value v);
 
 /* calls (vm_call.c) */

@@ -195,6 +195,93 @@ lang_status lang_op_format(lang_vm *vm, lang_value v, lang_str *spec_str, int re
     return LANG_OK;
 }
 
+/* One %-conversion of "fmt % args": flags, width, precision and type become a format spec
+ * ("%-8.3f" -> "<8.3f"), so % and f-strings share one formatter. */
+static lang_status percent_one(lang_vm *vm, const char **pp, lang_value v, lang_buf *out)
+{
+    const char *p = *pp;
+    char fs[64];
+    size_t k = 0;
+    int left = 0, zero = 0, plus = 0, space = 0;
+    for (;; p++) {
+        if (*p == '-') left = 1;
+        else if (*p == '0') zero = 1;
+        else if (*p == '+') plus = 1;
+        else if (*p == ' ') space = 1;
+        else break;
+    }
+    if (left) fs[k++] = '<';
+    if (plus) fs[k++] = '+';
+    else if (space) fs[k++] = ' ';
+    if (zero && !left) fs[k++] = '0';
+    while ((*p >= '0' && *p <= '9') || *p == '.')
+        if (k < sizeof fs - 3) fs[k++] = *p++;
+        else p++;
+    char type = *p ? *p++ : '\0';
+    *pp = p;
+    int repr = type == 'r';
+    if (type == 'i' || type == 'u') type = 'd';
+    if (!strchr("dfFeEgGsrx", type) || type == '\0')
+        return lang_raise(vm, LANG_ERR_VALUE, "unsupported format character '%c' after %%", type ? type : '?');
+    double d;
+    if (type == 'd' && lang_arg_num(vm, v, "%d", &d) == LANG_OK) v = lang_num(trunc(d));   /* '%d' % 3.7 is 3 */
+    else if (type == 'd' || type == 'x') {
+        lang_status st = lang_arg_num(vm, v, type == 'd' ? "%d" : "%x", &d);
+        if (st != LANG_OK) return st;
+    }
+    if (type == 'x') {
+        char hex[32];
+        snprintf(hex, sizeof hex, "%llx", (long long)trunc(d));
+        lang_buf_add(out, hex, strlen(hex));
+        return LANG_OK;
+    }
+    if (type != 's' && type != 'r') fs[k++] = type;
+    lang_str *sp = lang_str_new(vm, fs, k);
+    if (!sp) return LANG_ERR_MEMORY;
+    lang_value r;
+    lang_status st = lang_op_format(vm, v, k ? sp : NULL, repr, &r);
+    lang_decref(vm, lang_obj_val(sp));
+    if (st != LANG_OK) return st;
+    lang_buf_add(out, LANG_AS_STR(r)->chars, LANG_AS_STR(r)->len);
+    lang_decref(vm, r);
+    return LANG_OK;
+}
+
+/* "loss %.3f at %d" % (x, n): C-style formatting of a str, as in Python. */
+lang_status lang_op_percent(lang_vm *vm, lang_str *fmt, lang_value args, lang_value *out)
+{
+    const lang_value *items = &args;
+    size_t n = 1, used = 0;
+    if (LANG_IS_TUPLE(args)) {
+        items = LANG_AS_TUPLE(args)->items;
+        n = LANG_AS_TUPLE(args)->len;
+    }
+    lang_buf b = {0};
+    lang_status st = LANG_OK;
+    for (const char *p = fmt->chars; *p && st == LANG_OK;) {
+        if (*p != '%') {
+            const char *q = strchr(p, '%');
+            size_t len = q ? (size_t)(q - p) : strlen(p);
+            lang_buf_add(&b, p, len);
+            p += len;
+            continue;
+        }
+        p++;
+        if (*p == '%') { lang_buf_add(&b, "%", 1); p++; continue; }
+        if (used == n) { st = lang_raise(vm, LANG_ERR_TYPE, "not enough arguments for the %% format"); break; }
+        st = percent_one(vm, &p, items[used++], &b);
+    }
+    if (st == LANG_OK && used < n)
+        st = lang_raise(vm, LANG_ERR_TYPE, "not all arguments converted during %% formatting");
+    if (st == LANG_OK) {
+        lang_str *s = lang_str_new(vm, b.data ? b.data : "", b.len);
+        if (!s) st = LANG_ERR_MEMORY;
+        else *out = lang_obj_val(s);
+    }
+    lang_buf_free(&b);
+    return st;
+}
+
 lang_status lang_op_concat_strings(lang_vm *vm, lang_value *items, int n, lang_value *out)
 {
     size_t total = 0;

@@ -191,6 +191,7 @@ lang_status lang_op_binary(lang_vm *vm, lang_opcode op, lang_value a, lang_value
     }
     if (as_number(a, &x) && as_number(b, &y) && op != LANG_OP_MATMUL)
         return num_binary(vm, op, x, y, out);
+    if (op == LANG_OP_MOD && LANG_IS_STR(a)) return lang_op_percent(vm, LANG_AS_STR(a), b, out);
     if (op == LANG_OP_ADD && LANG_IS_STR(a) && LANG_IS_STR(b)) {
         lang_value parts[2] = { a, b };
         return lang_op_concat_strings(vm, parts, 2, out);
