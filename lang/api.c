@@ -80,7 +80,47 @@ static lang_status run_proto(lang_vm *vm, lang_proto *p)
     return st;
 }
 
+static lang_status eval_text(lang_vm *vm, const char *src, const char *file, int flags,
+                             lang_error *err);
+
+/* Source as Python reads it: a UTF-8 byte-order mark dropped, "\r\n" and "\r" line ends
+ * made "\n" (so a string spanning lines holds "\n" whatever the file's origin). Returns src
+ * itself when nothing changes, else a malloc'd copy stored in *owned too (NULL on OOM). */
+static const char *normalize_source(const char *src, char **owned)
+{
+    *owned = NULL;
+    if (strncmp(src, "\xEF\xBB\xBF", 3) == 0) src += 3;
+    if (!strchr(src, '\r')) return src;
+    char *copy = malloc(strlen(src) + 1), *w = copy;
+    if (!copy) return NULL;
+    for (const char *p = src; *p; p++) {
+        if (*p == '\r') {
+            *w++ = '\n';
+            if (p[1] == '\n') p++;
+        } else {
+            *w++ = *p;
+        }
+    }
+    *w = '\0';
+    return *owned = copy;
+}
+
 lang_status lang_eval(lang_vm *vm, const char *src, const char *file, int flags, lang_error *err)
+{
+    char *owned;
+    const char *text = normalize_source(src, &owned);
+    if (!text) {
+        memset(err, 0, sizeof *err);
+        err->kind = LANG_ERR_MEMORY;
+        snprintf(err->msg, sizeof err->msg, "out of memory reading the program");
+        return LANG_ERR_MEMORY;
+    }
+    lang_status st = eval_text(vm, text, file, flags, err);
+    free(owned);
+    return st;
+}
+
+static lang_status eval_text(lang_vm *vm, const char *src, const char *file, int flags, lang_error *err)
 {
     lang_error *saved_err = vm->err;
     const char *saved_src = vm->cur_source, *saved_file = vm->cur_file;
@@ -116,9 +156,17 @@ lang_status lang_disassemble(lang_vm *vm, const char *src, const char *file, cha
     lang_proto *p;
     memset(err, 0, sizeof *err);
     *out = NULL;
-    lang_status st = lang_compile(vm, src, file, 0, &p, err);
+    char *owned;
+    const char *text = normalize_source(src, &owned);
+    if (!text) {
+        err->kind = LANG_ERR_MEMORY;
+        strcpy(err->msg, "out of memory");
+        return LANG_ERR_MEMORY;
+    }
+    lang_status st = lang_compile(vm, text, file, 0, &p, err);
+    if (st != LANG_OK) lang_error_fill_line(err, text);
+    free(owned);
     if (st != LANG_OK) {
-        lang_error_fill_line(err, src);
         if (err->kind == LANG_ERR_INCOMPLETE) err->kind = LANG_ERR_SYNTAX;
         return err->kind;
     }
@@ -176,7 +224,10 @@ lang_status lang_is_complete(const char *src, char indent[64])
     lang_node *prog = NULL;
     lang_error err;
     memset(&err, 0, sizeof err);
-    lang_status st = lang_parse(src, "<input>", &arena, &prog, &err);
+    char *owned;
+    const char *text = normalize_source(src, &owned);
+    lang_status st = text ? lang_parse(text, "<input>", &arena, &prog, &err) : LANG_ERR_MEMORY;
+    free(owned);
     if (st == LANG_OK && prog->n > 0 && !blank_end) {
         lang_node_kind k = prog->list[prog->n - 1]->kind;
         if (k == LANG_N_IF || k == LANG_N_WHILE || k == LANG_N_FOR || k == LANG_N_DEF ||
