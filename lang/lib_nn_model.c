@@ -594,7 +594,18 @@ static lang_status m_summary(lang_vm *vm, lang_value *a, lang_value *va, int nva
     eng_error err;
     char *s = eng_model_summary(self_model(a), 0, &err);
     if (!s) return lang_raise_eng(vm, &err);
-    lang_nn_print(vm, s);
+    /* A notebook shows the table as HTML (a display with both forms); a terminal prints it. */
+    const lang_host *h = lang_vm_host(vm);
+    char *html = h->display ? eng_model_summary(self_model(a), 1, NULL) : NULL;
+    if (html) {
+        size_t n = strlen(s);
+        if (n && s[n - 1] == '\n') s[n - 1] = '\0';   /* a display is a block of its own */
+        lang_mime_bundle b = { .text_plain = s, .text_html = html };
+        h->display(h->ud, &b, NULL);
+    } else {
+        lang_nn_print(vm, s);
+    }
+    free(html);
     free(s);
     *out = lang_none();
     return LANG_OK;
