@@ -426,6 +426,53 @@ static void test_parser_positions(void **state)
     lang_arena_free(&arena);
 }
 
+/* Mutated programs (bytes replaced, deleted, duplicated; deterministic) never crash the
+ * parser, and every error it reports is a syntax error or incomplete input positioned inside
+ * the source. (Run under `make check-asan` this is a small fuzz test.) */
+static void test_parser_mutations(void **state)
+{
+    static const char *seeds[] = {
+        "def f(a, b=2):\n    \"\"\"doc\"\"\"\n    if a < b <= 3 and not a:\n        return [x * 2 for x in range(a) if x]\n    elif a:\n        return {'k': (a, b)}\n    return lambda y=1: y ** -a\n",
+        "xs = ['a', \"b\", r'\\n', f'{1 + 2:>4}']\nfor i, (k, v) in enumerate(d.items()):\n    while i:\n        i -= 1; continue\n    xs[i:j:-1] = t[0, :]\n",
+        "g = 0\ndef h():\n    global g\n    def inner():\n        nonlocal x\n    x = 1\n    del g, x\n    assert g, 'm'\nwith no_grad():\n    y = x @ w.T + b\n",
+    };
+    const char *frag = "()[]{}:,.=+-*/%@<>!'\"\n    #\\fx1_ifelsedefreturnwhileforinlambdanotandor;";
+    unsigned x = 2463534242u;
+    char buf[1024];
+    for (int it = 0; it < 6000; it++) {
+        const char *seed = seeds[it % 3];
+        size_t n = strlen(seed);
+        memcpy(buf, seed, n + 1);
+        int muts = 1 + it % 4;
+        for (int m = 0; m < muts && n > 2; m++) {
+            x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+            size_t pos = x % n;
+            switch ((x >> 8) % 3) {
+            case 0: buf[pos] = frag[(x >> 12) % strlen(frag)]; break;
+            case 1: memmove(buf + pos, buf + pos + 1, n - pos); n--; break;
+            default: {
+                size_t len = (x >> 16) % 12, from = (x >> 20) % n;
+                if (from + len > n) len = n - from;
+                if (n + len >= sizeof buf) break;
+                char piece[16];
+                memcpy(piece, buf + from, len);
+                memmove(buf + pos + len, buf + pos, n - pos + 1);
+                memcpy(buf + pos, piece, len);
+                n += len;
+            }
+            }
+        }
+        lang_error err;
+        lang_status st = parse_status(buf, &err);
+        lang_is_complete(buf, NULL);
+        if (st == LANG_OK) continue;
+        int lines = 1;
+        for (const char *q = buf; *q; q++) lines += *q == '\n';
+        if ((st != LANG_ERR_SYNTAX && st != LANG_ERR_INCOMPLETE) || err.line < 1 || err.line > lines || err.col < 1)
+            fail_msg("status %d at line %d (of %d), col %d: %s\n---\n%s\n---", st, err.line, lines, err.col, err.msg, buf);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_parser_fstring_errors),
         cmocka_unit_test(test_parser_nesting_limit),
         cmocka_unit_test(test_parser_positions),
+        cmocka_unit_test(test_parser_mutations),
     };
     return cmocka_run_group_tests_name("parser", tests, NULL, NULL);
 }
