@@ -8,6 +8,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "tests/unit/test_lang.h"
 #include "lang/compiler.h"
 #include "lang/vm.h"
@@ -241,6 +244,73 @@ static void test_compiler_assignments(void **state)
     TL_DONE(f);
 }
 
+/* Evaluates src in a child process (a crash must not take the test driver with it); returns
+ * the child's lang_status, or 1000 + the signal that killed it. */
+static int status_in_child(const char *src)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        lang_vm *vm = lang_vm_new(NULL);
+        lang_error err;
+        lang_status st = vm ? lang_eval(vm, src, "<child>", 0, &err) : LANG_ERR_MEMORY;
+        _exit((int)st);
+    }
+    int ws = 0;
+    if (pid < 0 || waitpid(pid, &ws, 0) != pid) return -1;
+    return WIFSIGNALED(ws) ? 1000 + WTERMSIG(ws) : WEXITSTATUS(ws);
+}
+
+/* "print(" + n copies of term joined by sep + ")" */
+static char *long_chain(const char *term, const char *sep, int n)
+{
+    size_t lt = strlen(term), ls = strlen(sep);
+    char *s = malloc(16 + (size_t)n * (lt + ls));
+    assert_non_null(s);
+    size_t k = 0;
+    memcpy(s, "print(", 6);
+    k = 6;
+    for (int i = 0; i < n; i++) {
+        if (i) { memcpy(s + k, sep, ls); k += ls; }
+        memcpy(s + k, term, lt);
+        k += lt;
+    }
+    memcpy(s + k, ")", 2);
+    return s;
+}
+
+/* Very long left-associative chains (generated code) are errors or run, never crash. */
+static void test_compiler_long_chains(void **state)
+{
+    struct { const char *term, *sep; int n; } cases[] = {
+        { "1", " + ", 300000 }, { "1", " and ", 200000 }, { "1", " or ", 200000 },
+        { "'a'", ".upper()", 200000 }, { "x", " * ", 300000 },
+    };
+    int bad = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *src;
+        if (i == 3) {   /* a method chain: print('a'.upper().upper()...) */
+            int n = cases[i].n;
+            src = malloc(32 + (size_t)n * 8);
+            assert_non_null(src);
+            strcpy(src, "print('a'");
+            size_t k = strlen(src);
+            for (int j = 0; j < n; j++) { memcpy(src + k, ".upper()", 8); k += 8; }
+            memcpy(src + k, ")", 2);
+        } else {
+            src = long_chain(cases[i].term, cases[i].sep, cases[i].n);
+        }
+        int st = status_in_child(src);
+        if (st != LANG_OK && st != LANG_ERR_SYNTAX && st != LANG_ERR_RECURSION && st != LANG_ERR_NAME) {
+            print_error("chain of %d '%s'%s: child ended with %s %d\n", cases[i].n, cases[i].term,
+                        cases[i].sep, st >= 1000 ? "signal" : "status", st >= 1000 ? st - 1000 : st);
+            bad++;
+        }
+        free(src);
+    }
+    assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +322,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_compiler_limits, tl_setup, tl_teardown),
         cmocka_unit_test_setup_teardown(test_compiler_control_flow, tl_setup, tl_teardown),
         cmocka_unit_test_setup_teardown(test_compiler_assignments, tl_setup, tl_teardown),
+        cmocka_unit_test(test_compiler_long_chains),
     };
     return cmocka_run_group_tests_name("compiler", tests, NULL, NULL);
 }
