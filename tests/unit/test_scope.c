@@ -23,7 +23,10 @@ static void analyze(analysis *a, const char *src)
     memset(a, 0, sizeof *a);
     if (lang_parse(src, "<t>", &a->arena, &a->prog, &err) != LANG_OK)
         fail_msg("parse failed: %s", err.msg);
-    a->module = lang_scope_analyze(&a->arena, a->prog);
+    lang_scope_error serr;
+    memset(&serr, 0, sizeof serr);
+    a->module = lang_scope_analyze(&a->arena, a->prog, &serr);
+    if (serr.node) fail_msg("scope error: %s", serr.msg);
     assert_non_null(a->module);
     assert_ptr_equal(a->prog->scope, a->module);
 }
@@ -194,6 +197,29 @@ static void test_scope_defaults_are_outer(void **state)
     lang_arena_free(&a.arena);
 }
 
+/* Misused declarations are reported with the node they are on (Python's rules). */
+static void expect_scope_error(const char *src, int line, const char *msg)
+{
+    lang_arena arena = {0};
+    lang_node *prog;
+    lang_error err;
+    if (lang_parse(src, "<t>", &arena, &prog, &err) != LANG_OK) fail_msg("parse failed: %s", err.msg);
+    lang_scope_error serr;
+    memset(&serr, 0, sizeof serr);
+    lang_scope *s = lang_scope_analyze(&arena, prog, &serr);
+    int got_line = serr.node ? serr.node->line : 0;
+    lang_arena_free(&arena);
+    if (s || got_line != line || strcmp(serr.msg, msg) != 0)
+        fail_msg("\"%s\": scope %s, error at line %d: \"%s\"; expected line %d \"%s\"", src, s ? "built" : "NULL",
+                 got_line, serr.msg, line, msg);
+}
+
+static void test_scope_declaration_errors(void **state)
+{
+    expect_scope_error("def f(x):\n    global x\n", 2, "name 'x' is parameter and global");
+    expect_scope_error("def f():\n    x = 1\n    global x\n", 3, "name 'x' is assigned to before global declaration");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -205,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_scope_global_declaration),
         cmocka_unit_test(test_scope_comprehension),
         cmocka_unit_test(test_scope_defaults_are_outer),
+        cmocka_unit_test(test_scope_declaration_errors),
     };
     return cmocka_run_group_tests_name("scope", tests, NULL, NULL);
 }
