@@ -1083,7 +1083,9 @@ lang_status lang_compile(lang_vm *vm, const char *src, const char *file, int ech
     }
     c.src = lang_str_cstr(vm, src);
     if (!c.src) oom(&c);
-    c.scope = lang_scope_analyze(&arena, program);
+    lang_scope_error serr;
+    c.scope = lang_scope_analyze(&arena, program, &serr);
+    if (!c.scope && serr.node) fail_node(&c, LANG_ERR_SYNTAX, serr.node, "%s", serr.msg);
     if (!c.scope) oom(&c);
     c.proto = proto_new(&c, "<module>");
     free(c.proto->file);

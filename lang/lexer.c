@@ -143,6 +143,10 @@ static lang_token number(lang_lexer *lx, const char *start)
     const char *q = start;
     if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X')) {
         q += 2;
+        if (!isxdigit((unsigned char)*q)) {
+            lx->p = q;
+            return error_tok(lx, "invalid number literal", start);
+        }
         while (isxdigit((unsigned char)*q) || *q == '_') q++;
     } else {
         while (isdigit((unsigned char)*q) || *q == '_') q++;

@@ -128,12 +128,18 @@ static void *alloc(parser *p, size_t size)
     return m;
 }
 
+/* A token's column in the whole source (an f-string field's tokens sit inside its line). */
+static int tok_col(const parser *p, lang_token t)
+{
+    return t.col + (t.line == 1 ? p->col_offset : 0);
+}
+
 static lang_node *node_at(parser *p, lang_node_kind kind, lang_token t)
 {
     lang_node *n = alloc(p, sizeof *n);
     n->kind = kind;
     n->line = t.line + p->line_offset;
-    n->col = t.col + (t.line == 1 ? p->col_offset : 0);
+    n->col = tok_col(p, t);
     n->end_col = n->col + (int)t.len;
     return n;
 }
@@ -201,6 +207,7 @@ static size_t escape(const char *s, char *out, size_t *outlen)
     case '\n': return 1;
     case 'x': n = 2; break;
     case 'u': n = 4; break;
+    case 'U': n = 8; break;
     default: out[(*outlen)++] = '\\'; return 0;   /* unknown escapes stay, as in Python */
     }
     for (int i = 1; i <= n; i++) {
@@ -208,6 +215,7 @@ static size_t escape(const char *s, char *out, size_t *outlen)
         if (h < 0) { out[(*outlen)++] = '\\'; return 0; }
         cp = cp * 16 + (unsigned)h;
     }
+    if (cp > 0x10FFFF) { out[(*outlen)++] = '\\'; return 0; }
     *outlen += put_utf8(out + *outlen, cp);
     return (size_t)n + 1;
 }
@@ -241,17 +249,60 @@ static char *decode(parser *p, const char *s, size_t len, int raw, size_t *outle
 static lang_node *parse_fstring(parser *p, lang_token t);
 
 /* string: STRING+ (adjacent literals concatenate, as in Python) */
+/* A literal piece as an f-string part list: plain text becomes one N_STR part. */
+static void push_parts(parser *p, nodevec *parts, lang_node *piece)
+{
+    if (piece->kind == LANG_N_FSTR) {
+        for (int i = 0; i < piece->n; i++) vec_push(p, parts, piece->list[i]);
+    } else if (piece->slen) {
+        vec_push(p, parts, piece);
+    }
+}
+
+/* "a" f"b{x}" "c": adjacent literals join; with an f-string among them the whole is one. */
+static lang_node *joined_fstring(parser *p, lang_node *first)
+{
+    lang_node *f = node_at(p, LANG_N_FSTR, p->prev);
+    f->line = first->line;
+    f->col = first->col;
+    nodevec parts = {0};
+    push_parts(p, &parts, first);
+    while (check(p, LANG_TOK_STRING) || check(p, LANG_TOK_FSTRING)) {
+        advance(p);
+        lang_token t = p->prev;
+        if (t.type == LANG_TOK_FSTRING) {
+            push_parts(p, &parts, parse_fstring(p, t));
+        } else {
+            const char *body;
+            size_t len;
+            int raw;
+            string_body(t, &body, &len, &raw);
+            lang_node *s = node_at(p, LANG_N_STR, t);
+            s->str = decode(p, body, len, raw, &s->slen);
+            push_parts(p, &parts, s);
+        }
+    }
+    f->list = parts.items;
+    f->n = parts.n;
+    return f;
+}
+
 static lang_node *string_literal(parser *p)
 {
     lang_token first = p->prev;
-    if (first.type == LANG_TOK_FSTRING) return parse_fstring(p, first);
+    if (first.type == LANG_TOK_FSTRING) {
+        lang_node *f = parse_fstring(p, first);
+        if (check(p, LANG_TOK_STRING) || check(p, LANG_TOK_FSTRING)) return joined_fstring(p, f);
+        return f;
+    }
     const char *body;
     size_t len;
     int raw;
     string_body(first, &body, &len, &raw);
     lang_node *n = node_at(p, LANG_N_STR, first);
     n->str = decode(p, body, len, raw, &n->slen);
-    while (check(p, LANG_TOK_STRING)) {
+    while (check(p, LANG_TOK_STRING) || check(p, LANG_TOK_FSTRING)) {
+        if (check(p, LANG_TOK_FSTRING)) return joined_fstring(p, n);
         advance(p);
         size_t more;
         string_body(p->prev, &body, &len, &raw);
@@ -494,7 +545,7 @@ static lang_node *call_args(parser *p, lang_node *callee, lang_token open)
     lang_node *n = node_at(p, LANG_N_CALL, open);
     n->line = callee->line;
     n->col = callee->col;
-    n->opcol = open.col;
+    n->opcol = tok_col(p, open);
     n->a = callee;
     nodevec pos = {0}, kw = {0};
     const char **names = NULL;
@@ -572,7 +623,7 @@ static lang_node *index_args(parser *p, lang_node *obj, lang_token open)
     lang_node *n = node_at(p, LANG_N_INDEX, open);
     n->line = obj->line;
     n->col = obj->col;
-    n->opcol = open.col;
+    n->opcol = tok_col(p, open);
     n->a = obj;
     lang_node *first = subscript(p);
     if (check(p, LANG_TOK_COMMA)) {
@@ -610,7 +661,7 @@ static lang_node *primary(parser *p)
             lang_node *a = node_at(p, LANG_N_ATTR, p->cur);
             a->line = e->line;
             a->col = e->col;
-            a->opcol = p->cur.col;
+            a->opcol = tok_col(p, p->cur);
             a->a = e;
             a->str = copy_str(p, p->cur.start, p->cur.len);
             advance(p);
@@ -629,7 +680,7 @@ static lang_node *binop(parser *p, lang_node *l, lang_token op, lang_node *r)
     n->op = op.type;
     n->line = l->line;
     n->col = l->col;
-    n->opcol = op.line == l->line ? op.col : 0;   /* the caret goes on the reported line */
+    n->opcol = op.line + p->line_offset == l->line ? tok_col(p, op) : 0;   /* the caret goes on the reported line */
     n->a = l;
     n->b = r;
     return n;
@@ -728,7 +779,7 @@ static lang_node *comparison(parser *p)
     lang_node *n = node_at(p, LANG_N_COMPARE, t);
     n->line = first->line;
     n->col = first->col;
-    n->opcol = t.col;
+    n->opcol = tok_col(p, t);
     nodevec operands = {0};
     int *ops = NULL, nops = 0, cap = 0;
     vec_push(p, &operands, first);
@@ -1030,7 +1081,7 @@ static lang_node *expr_stmt(parser *p)
         n->op = p->cur.type;
         n->line = e->line;
         n->col = e->col;
-        n->opcol = p->cur.col;
+        n->opcol = tok_col(p, p->cur);
         if (e->kind != LANG_N_NAME && e->kind != LANG_N_INDEX && e->kind != LANG_N_ATTR)
             check_target(p, node_at(p, LANG_N_NUM, start), "use augmented assignment on");
         advance(p);

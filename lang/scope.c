@@ -8,6 +8,7 @@
  * The compiler needs to know that a local is captured before it emits the function's first
  * instruction (captured locals live in cells), hence a separate pass over the whole tree.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "lang/scope.h"
@@ -54,7 +55,15 @@ static lang_var *add_var(lang_arena *arena, lang_scope *s, const char *name, int
 typedef struct walker {
     lang_arena *arena;
     int oom;
+    lang_scope_error *err;   /* the first misuse of global/nonlocal found */
 } walker;
+
+static void misuse(walker *w, lang_node *at, const char *fmt, const char *name)
+{
+    if (w->err->node) return;
+    w->err->node = at;
+    snprintf(w->err->msg, sizeof w->err->msg, fmt, name);
+}
 
 static void declare_block(walker *w, lang_scope *s, lang_node **body, int n);
 static void declare_expr(walker *w, lang_scope *s, lang_node *e);
@@ -154,10 +163,26 @@ static void declare_stmt(walker *w, lang_scope *s, lang_node *st)
         declare_function(w, s, st);
         return;
     case LANG_N_GLOBAL: case LANG_N_NONLOCAL:
-        for (int i = 0; i < st->n; i++)
+        for (int i = 0; i < st->n; i++) {
+            const char *kw = st->kind == LANG_N_GLOBAL ? "global" : "nonlocal";
+            lang_var *v = lang_scope_find(s, st->names[i]);
+            if (v && (v->flags & LANG_VAR_PARAM))
+                misuse(w, st, kw[0] == 'g' ? "name '%s' is parameter and global"
+                                           : "name '%s' is parameter and nonlocal", st->names[i]);
+            else if (v && (v->flags & LANG_VAR_ASSIGNED) &&
+                     !(v->flags & (LANG_VAR_GLOBAL | LANG_VAR_NONLOCAL)))
+                misuse(w, st, kw[0] == 'g' ? "name '%s' is assigned to before global declaration"
+                                           : "name '%s' is assigned to before nonlocal declaration",
+                       st->names[i]);
+            else if (v && (v->flags & LANG_VAR_USED) &&
+                     !(v->flags & (LANG_VAR_GLOBAL | LANG_VAR_NONLOCAL)))
+                misuse(w, st, kw[0] == 'g' ? "name '%s' is used prior to global declaration"
+                                           : "name '%s' is used prior to nonlocal declaration",
+                       st->names[i]);
             if (!add_var(w->arena, s, st->names[i],
                          st->kind == LANG_N_GLOBAL ? LANG_VAR_GLOBAL : LANG_VAR_NONLOCAL))
                 w->oom = 1;
+        }
         return;
     case LANG_N_DEL:
         declare_target(w, s, st->a);
@@ -236,13 +261,15 @@ static int resolve_tree(lang_arena *arena, lang_node *n)
 
 /* Declares every scope of the program, then resolves free variables, outer scopes first (a
  * free variable found two levels up is added to the middle scope as it is found). */
-lang_scope *lang_scope_analyze(lang_arena *arena, lang_node *program)
+lang_scope *lang_scope_analyze(lang_arena *arena, lang_node *program, lang_scope_error *err)
 {
-    walker w = { arena, 0 };
+    err->node = NULL;
+    err->msg[0] = '\0';
+    walker w = { arena, 0, err };
     lang_scope *module = scope_new(arena, NULL, program);
     if (!module) return NULL;
     program->scope = module;
     declare_block(&w, module, program->list, program->n);
-    if (w.oom || !resolve_tree(arena, program)) return NULL;
+    if (w.oom || err->node || !resolve_tree(arena, program)) return NULL;
     return module;
 }

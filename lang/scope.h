@@ -31,8 +31,15 @@ typedef struct lang_scope {
     int nvars, cap;
 } lang_scope;
 
-/* Builds the scopes of every function in the program (node->scope); NULL on OOM. */
-lang_scope *lang_scope_analyze(lang_arena *arena, lang_node *program);
+/* A global or nonlocal declaration that cannot stand (Python rejects the same). */
+typedef struct lang_scope_error {
+    lang_node *node;         /* NULL: none */
+    char msg[160];
+} lang_scope_error;
+
+/* Builds the scopes of every function in the program (node->scope). NULL on OOM, or with
+ * err->node set when a declaration is misused. */
+lang_scope *lang_scope_analyze(lang_arena *arena, lang_node *program, lang_scope_error *err);
 lang_var *lang_scope_find(lang_scope *s, const char *name);
 
 #endif

@@ -155,6 +155,20 @@ lang_status lang_op_get_index(lang_vm *vm, lang_value obj, lang_value idx, lang_
         *out = lang_incref(tuple ? LANG_AS_TUPLE(obj)->items[i] : LANG_AS_LIST(obj)->items[i]);
         return LANG_OK;
     }
+    if (LANG_IS_TYPE(obj, LANG_OBJ_RANGE) && LANG_IS_TYPE(idx, LANG_OBJ_SLICE)) {
+        /* range(10, 15)[1:3] is range(11, 13), as in Python */
+        lang_range *r = (lang_range *)obj.as.obj;
+        int64_t start, step;
+        size_t count;
+        if ((st = slice_indices(vm, (lang_slice *)idx.as.obj, (size_t)lang_range_len(r), &start,
+                                &step, &count)) != LANG_OK)
+            return st;
+        double first = r->start + (double)start * r->step, by = r->step * (double)step;
+        lang_range *sub_range = lang_range_new(vm, first, first + (double)count * by, by);
+        if (!sub_range) return LANG_ERR_MEMORY;
+        *out = lang_obj_val(sub_range);
+        return LANG_OK;
+    }
     if (LANG_IS_TYPE(obj, LANG_OBJ_RANGE)) {
         lang_range *r = (lang_range *)obj.as.obj;
         if ((st = seq_index(vm, idx, (size_t)lang_range_len(r), "range", &i)) != LANG_OK) return st;
