@@ -210,7 +210,7 @@ static lang_status percent_one(lang_vm *vm, const char **pp, lang_value v, lang_
         else if (*p == ' ') space = 1;
         else break;
     }
-    fs[k++] = left ? '<' : '>';   /* printf aligns everything right unless '-' */
+    if (left || !zero) fs[k++] = left ? '<' : '>';   /* printf aligns right unless '-' */
     if (plus) fs[k++] = '+';
     else if (space) fs[k++] = ' ';
     if (zero && !left) fs[k++] = '0';

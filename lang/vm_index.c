@@ -25,9 +25,19 @@ static lang_status seq_index(lang_vm *vm, lang_value idx, size_t len, const char
     return LANG_OK;
 }
 
-/* Python's slice.indices(len): start, step and the number of items selected. */
+/* Python's slice.indices(len): start, step and the number of items selected; *stop_out, when
+ * not NULL, gets the clamped stop. */
+static lang_status slice_bounds(lang_vm *vm, const lang_slice *s, size_t len, int64_t *start,
+                                int64_t *step, size_t *count, int64_t *stop_out);
+
 static lang_status slice_indices(lang_vm *vm, const lang_slice *s, size_t len, int64_t *start,
                                  int64_t *step, size_t *count)
+{
+    return slice_bounds(vm, s, len, start, step, count, NULL);
+}
+
+static lang_status slice_bounds(lang_vm *vm, const lang_slice *s, size_t len, int64_t *start,
+                                int64_t *step, size_t *count, int64_t *stop_out)
 {
     int64_t n = (int64_t)len, lo, hi;
     *step = 1;
@@ -54,6 +64,7 @@ static lang_status slice_indices(lang_vm *vm, const lang_slice *s, size_t len, i
         if (hi >= n) hi = neg ? n - 1 : n;
     }
     *start = lo;
+    if (stop_out) *stop_out = hi;
     if (neg) *count = hi < lo ? (size_t)((lo - hi - 1) / -*step + 1) : 0;
     else *count = lo < hi ? (size_t)((hi - lo - 1) / *step + 1) : 0;
     return LANG_OK;
@@ -158,13 +169,13 @@ lang_status lang_op_get_index(lang_vm *vm, lang_value obj, lang_value idx, lang_
     if (LANG_IS_TYPE(obj, LANG_OBJ_RANGE) && LANG_IS_TYPE(idx, LANG_OBJ_SLICE)) {
         /* range(10, 15)[1:3] is range(11, 13), as in Python */
         lang_range *r = (lang_range *)obj.as.obj;
-        int64_t start, step;
+        int64_t start, step, stop;
         size_t count;
-        if ((st = slice_indices(vm, (lang_slice *)idx.as.obj, (size_t)lang_range_len(r), &start,
-                                &step, &count)) != LANG_OK)
+        if ((st = slice_bounds(vm, (lang_slice *)idx.as.obj, (size_t)lang_range_len(r), &start,
+                               &step, &count, &stop)) != LANG_OK)
             return st;
         double first = r->start + (double)start * r->step, by = r->step * (double)step;
-        lang_range *sub_range = lang_range_new(vm, first, first + (double)count * by, by);
+        lang_range *sub_range = lang_range_new(vm, first, r->start + (double)stop * r->step, by);
         if (!sub_range) return LANG_ERR_MEMORY;
         *out = lang_obj_val(sub_range);
         return LANG_OK;
