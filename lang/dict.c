@@ -8,18 +8,24 @@
 #include <string.h>
 #include "lang/vm.h"
 
-int lang_is_hashable(lang_value v)
+/* 1 hashable, 0 not, -1 nested past LANG_MAX_NESTING (hashing would recurse too deep). */
+static int hashable_at(lang_value v, int depth)
 {
     if (!LANG_IS_OBJ(v)) return !LANG_IS_UNDEF(v);
     if (LANG_IS_STR(v)) return 1;
     if (LANG_IS_TUPLE(v)) {
+        if (depth > LANG_MAX_NESTING) return -1;
         lang_tuple *t = LANG_AS_TUPLE(v);
-        for (size_t i = 0; i < t->len; i++)
-            if (!lang_is_hashable(t->items[i])) return 0;
+        for (size_t i = 0; i < t->len; i++) {
+            int r = hashable_at(t->items[i], depth + 1);
+            if (r != 1) return r;
+        }
         return 1;
     }
     return 0;
 }
+
+int lang_is_hashable(lang_value v) { return hashable_at(v, 0) == 1; }
 
 uint32_t lang_hash(lang_value v)
 {
@@ -98,7 +104,10 @@ lang_value *lang_dict_get(lang_dict *d, lang_value key)
 
 lang_status lang_dict_set(lang_vm *vm, lang_dict *d, lang_value key, lang_value val)
 {
-    if (!lang_is_hashable(key))
+    int h = hashable_at(key, 0);
+    if (h < 0)
+        return lang_raise(vm, LANG_ERR_RECURSION, "maximum recursion depth exceeded while hashing a dict key");
+    if (!h)
         return lang_raise(vm, LANG_ERR_TYPE, "a %s cannot be a dict key (use a str, number or "
                           "tuple)", lang_type_name(key));
     uint32_t hash = lang_hash(key);

@@ -187,12 +187,16 @@ static lang_status bi_time(lang_vm *vm, lang_value *a, lang_value *va, int nva, 
     return LANG_OK;
 }
 
-/* isinstance(x, kind): kind is a builtin such as list, or a tuple of them. */
-static int is_kind(lang_value x, lang_value kind)
+/* isinstance(x, kind): kind is a builtin such as list, or a tuple of them (nested at most
+ * LANG_MAX_NESTING deep: -1 past that). */
+static int is_kind(lang_value x, lang_value kind, int depth)
 {
     if (LANG_IS_TUPLE(kind)) {
-        for (size_t i = 0; i < LANG_AS_TUPLE(kind)->len; i++)
-            if (is_kind(x, LANG_AS_TUPLE(kind)->items[i])) return 1;
+        if (depth > LANG_MAX_NESTING) return -1;
+        for (size_t i = 0; i < LANG_AS_TUPLE(kind)->len; i++) {
+            int r = is_kind(x, LANG_AS_TUPLE(kind)->items[i], depth + 1);
+            if (r) return r;
+        }
         return 0;
     }
     const char *k = LANG_IS_TYPE(kind, LANG_OBJ_BUILTIN) ? ((lang_builtin *)kind.as.obj)->def->name
@@ -204,7 +208,9 @@ static int is_kind(lang_value x, lang_value kind)
 
 static lang_status bi_isinstance(lang_vm *vm, lang_value *a, lang_value *va, int nva, lang_value *out)
 {
-    *out = lang_bool(is_kind(a[0], a[1]));
+    int r = is_kind(a[0], a[1], 0);
+    if (r < 0) return lang_raise(vm, LANG_ERR_RECURSION, "maximum recursion depth exceeded in isinstance");
+    *out = lang_bool(r);
     return LANG_OK;
 }
 

@@ -384,15 +384,21 @@ int lang_truthy(lang_vm *vm, lang_value v, lang_status *st)
     }
 }
 
-static int seq_equal(const lang_value *a, size_t na, const lang_value *b, size_t nb)
+/* Equality recurses into lists, tuples and dicts; past LANG_MAX_NESTING levels it gives up
+ * (-1) instead of running the C stack out, as Python raises a RecursionError. */
+static int equal_at(lang_value a, lang_value b, int depth);
+
+static int seq_equal(const lang_value *a, size_t na, const lang_value *b, size_t nb, int depth)
 {
     if (na != nb) return 0;
-    for (size_t i = 0; i < na; i++)
-        if (!lang_equal(a[i], b[i])) return 0;
+    for (size_t i = 0; i < na; i++) {
+        int r = equal_at(a[i], b[i], depth + 1);
+        if (r != 1) return r;
+    }
     return 1;
 }
 
-int lang_equal(lang_value a, lang_value b)
+static int equal_at(lang_value a, lang_value b, int depth)
 {
     /* bools compare as numbers, as in Python (True == 1) */
     if ((a.tag == LANG_VAL_NUM || a.tag == LANG_VAL_BOOL) &&
@@ -405,6 +411,7 @@ int lang_equal(lang_value a, lang_value b)
     if (a.tag != LANG_VAL_OBJ) return 1;   /* None == None */
     if (a.as.obj == b.as.obj) return 1;
     if (a.as.obj->type != b.as.obj->type) return 0;
+    if (depth > LANG_MAX_NESTING) return -1;
     switch ((lang_obj_type)a.as.obj->type) {
     case LANG_OBJ_STR: {
         lang_str *x = LANG_AS_STR(a), *y = LANG_AS_STR(b);
@@ -412,17 +419,19 @@ int lang_equal(lang_value a, lang_value b)
     }
     case LANG_OBJ_LIST:
         return seq_equal(LANG_AS_LIST(a)->items, LANG_AS_LIST(a)->len, LANG_AS_LIST(b)->items,
-                         LANG_AS_LIST(b)->len);
+                         LANG_AS_LIST(b)->len, depth);
     case LANG_OBJ_TUPLE:
         return seq_equal(LANG_AS_TUPLE(a)->items, LANG_AS_TUPLE(a)->len,
-                         LANG_AS_TUPLE(b)->items, LANG_AS_TUPLE(b)->len);
+                         LANG_AS_TUPLE(b)->items, LANG_AS_TUPLE(b)->len, depth);
     case LANG_OBJ_DICT: {
         lang_dict *x = LANG_AS_DICT(a), *y = LANG_AS_DICT(b);
         if (x->len != y->len) return 0;
         for (size_t i = 0; i < x->n_entries; i++) {
             if (LANG_IS_UNDEF(x->entries[i].key)) continue;
             lang_value *v = lang_dict_get(y, x->entries[i].key);
-            if (!v || !lang_equal(*v, x->entries[i].val)) return 0;
+            if (!v) return 0;
+            int r = equal_at(*v, x->entries[i].val, depth + 1);
+            if (r != 1) return r;
         }
         return 1;
     }
@@ -433,6 +442,9 @@ int lang_equal(lang_value a, lang_value b)
     default: return 0;
     }
 }
+
+int lang_equal_checked(lang_value a, lang_value b) { return equal_at(a, b, 0); }
+int lang_equal(lang_value a, lang_value b) { return equal_at(a, b, 0) == 1; }
 
 /* ---- text ------------------------------------------------------------------------------ */
 

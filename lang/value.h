@@ -272,6 +272,9 @@ double lang_range_len(const lang_range *r);
 const char *lang_type_name(lang_value v);     /* "number", "str", "tensor", "Dense" ... */
 int lang_truthy(lang_vm *vm, lang_value v, lang_status *st);   /* tensors: size-1 only */
 int lang_equal(lang_value a, lang_value b);    /* Python ==, tensors by identity */
+/* 1 equal, 0 not, -1 nested deeper than LANG_MAX_NESTING (a RecursionError for the caller). */
+int lang_equal_checked(lang_value a, lang_value b);
+#define LANG_MAX_NESTING 1000   /* containers in containers: comparing, hashing, isinstance */
 /* Text of a value: str() when repr == 0, repr() otherwise. Appends to a growable buffer. */
 typedef struct lang_buf { char *data; size_t len, cap; int oom; } lang_buf;
 void lang_buf_add(lang_buf *b, const char *s, size_t n);

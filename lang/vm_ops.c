@@ -229,8 +229,12 @@ lang_status lang_op_unary(lang_vm *vm, lang_opcode op, lang_value a, lang_value 
                       lang_type_name(a));
 }
 
-/* Orders two values of comparable types: -1, 0, 1; 2 when they cannot be ordered. */
-static int order(lang_value a, lang_value b)
+/* Orders two values of comparable types: -1, 0, 1; 2 when they cannot be ordered; 3 when
+ * nested deeper than LANG_MAX_NESTING. */
+static int order_at(lang_value a, lang_value b, int depth);
+static int order(lang_value a, lang_value b) { return order_at(a, b, 0); }
+
+static int order_at(lang_value a, lang_value b, int depth)
 {
     double x, y;
     if (as_number(a, &x) && as_number(b, &y)) return x < y ? -1 : x > y ? 1 : 0;
@@ -245,9 +249,12 @@ static int order(lang_value a, lang_value b)
     size_t np, nq;
     if (((LANG_IS_LIST(a) && LANG_IS_LIST(b)) || (LANG_IS_TUPLE(a) && LANG_IS_TUPLE(b))) &&
         seq_items(a, &p, &np) && seq_items(b, &q, &nq)) {
+        if (depth > LANG_MAX_NESTING) return 3;
         for (size_t i = 0; i < np && i < nq; i++) {
-            if (lang_equal(p[i], q[i])) continue;
-            return order(p[i], q[i]);
+            int e = lang_equal_checked(p[i], q[i]);
+            if (e < 0) return 3;
+            if (e) continue;
+            return order_at(p[i], q[i], depth + 1);
         }
         return np < nq ? -1 : np > nq ? 1 : 0;
     }
@@ -265,11 +272,13 @@ lang_status lang_op_compare(lang_vm *vm, lang_opcode op, lang_value a, lang_valu
         return lang_tensor_binop(vm, eop, a, b, out);
     }
     if (op == LANG_OP_EQ || op == LANG_OP_NE) {
-        int eq = lang_equal(a, b);
+        int eq = lang_equal_checked(a, b);
+        if (eq < 0) return lang_raise(vm, LANG_ERR_RECURSION, "maximum recursion depth exceeded in comparison");
         *out = lang_bool(op == LANG_OP_EQ ? eq : !eq);
         return LANG_OK;
     }
     int c = order(a, b);
+    if (c == 3) return lang_raise(vm, LANG_ERR_RECURSION, "maximum recursion depth exceeded in comparison");
     if (c == 2)
         return lang_raise(vm, LANG_ERR_TYPE, "'%s' is not supported between %s and %s",
                           op_symbol(op), lang_type_name(a), lang_type_name(b));
