@@ -107,7 +107,7 @@ static int conv_backward(eng_layer *l, call_ctx *c, float *dinp, const float *go
         d.B = n;
         eng_k_im2col(col, inp + b * l->in_size, &d);
         nn_layer_bwd(l, &s, dinp ? dinp + b * l->in_size : NULL, gout + b * l->out_size,
-                     out + b * l->out_size, inp + b * l->in_size, n, 0, c->training,
+                     out + b * l->out_size, inp + b * l->in_size, n, 0, c->training, 1,
                      col + need.col);
     }
     free(col);
@@ -135,7 +135,7 @@ static int layer_backward(eng_node *n, const eng_tensor *gout, eng_error *err)
         float *scratch = malloc((size_t)(need.scratch + 1) * sizeof(float));
         if (!scratch) st = eng_err(err, ENG_ERR_MEMORY, "out of memory for a layer's gradient");
         else nn_layer_bwd(l, &c->slot, dinp, go, out, eng_tensor_data(xc), c->B, 0, c->training,
-                          scratch);
+                          1, scratch);
         free(scratch);
     }
     eng_tensor_release(xc);

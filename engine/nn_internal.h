@@ -20,9 +20,10 @@ void eng_k_dense_fwd(float *out, const float *inp, const float *w, const float *
 void eng_k_dense_fwd_naive(float *out, const float *inp, const float *w, const float *b,
                            int64_t R, int64_t C, int64_t F);
 /* Given dz (R, F) = dL/d(out): dw (C, F) += inp^T dz; db (F) += column sums of dz; dinp (R, C)
- * += dz w^T. dinp and db may be NULL (first layer, no bias). */
+ * += dz w^T. dinp and db may be NULL (first layer, no bias). accumulate 0 writes the
+ * gradients instead of adding (the fit loop, whose buffers hold the previous batch's). */
 void eng_k_dense_bwd(float *dinp, float *dw, float *db, const float *dz, const float *inp,
-                     const float *w, int64_t R, int64_t C, int64_t F);
+                     const float *w, int64_t R, int64_t C, int64_t F, int accumulate);
 void eng_k_dense_bwd_naive(float *dinp, float *dw, float *db, const float *dz, const float *inp,
                            const float *w, int64_t R, int64_t C, int64_t F);
 
@@ -53,10 +54,10 @@ void eng_k_batchnorm_fwd_train(float *out, float *mean, float *rstd, float *mmea
 void eng_k_batchnorm_fwd_infer(float *out, const float *inp, const float *gamma,
                                const float *beta, const float *mmean, const float *mvar,
                                int64_t R, int64_t C, double eps);
-/* dgamma, dbeta (C) += ...; dinp (R, C) += (may be NULL). */
+/* dgamma, dbeta (C) += ...; dinp (R, C) += (may be NULL); accumulate 0 writes them. */
 void eng_k_batchnorm_bwd(float *dinp, float *dgamma, float *dbeta, const float *dout,
                          const float *inp, const float *mean, const float *rstd,
-                         const float *gamma, int64_t R, int64_t C);
+                         const float *gamma, int64_t R, int64_t C, int accumulate);
 
 /* ---- convolution and pooling (nn_conv.c) -------------------------------------------------- */
 
@@ -85,17 +86,18 @@ void eng_k_conv2d_fwd_naive(float *out, const float *inp, const float *k, const 
                             const eng_conv_dims *d);
 /* Given dz (B, OH, OW, F) and the forward's col: dk (KH, KW, C, F) += col^T dz; db (F) +=
  * sums of dz; dinp (B, H, W, C) += col2im(dz k^T) through dcol (scratch, same size as col).
- * dinp and db may be NULL. */
+ * dinp and db may be NULL; accumulate 0 writes the gradients instead of adding. */
 void eng_k_conv2d_bwd(float *dinp, float *dk, float *db, float *dcol, const float *dz,
-                      const float *col, const float *k, const eng_conv_dims *d);
+                      const float *col, const float *k, const eng_conv_dims *d, int accumulate);
 void eng_k_conv2d_bwd_naive(float *dinp, float *dk, float *db, const float *dz,
                             const float *inp, const float *k, const eng_conv_dims *d);
 
 /* out (B, OH, OW, C) = max over each window (padding never wins); arg (B*OH*OW*C) receives
  * the winner's offset inside its sample (h * W * C + w * C + c). */
 void eng_k_maxpool_fwd(float *out, int32_t *arg, const float *inp, const eng_conv_dims *d);
-/* dinp (B, H, W, C) += dout routed to each window's winner. */
-void eng_k_maxpool_bwd(float *dinp, const float *dout, const int32_t *arg, const eng_conv_dims *d);
+/* dinp (B, H, W, C) += dout routed to each window's winner (accumulate 0: zeroed first). */
+void eng_k_maxpool_bwd(float *dinp, const float *dout, const int32_t *arg, const eng_conv_dims *d,
+                       int accumulate);
 
 /* ---- losses (nn_loss.c) ------------------------------------------------------------------- */
 
@@ -180,12 +182,13 @@ void nn_layer_ws_need(const eng_layer *l, int64_t B, nn_ws_need *need);
 void nn_layer_fwd(eng_layer *l, const nn_slot *s, float *out, const float *inp, int64_t B,
                   int training, eng_rng *rng);
 /* Backward of B samples. dout is dL/d(out) -- or, when skip_act, already dL/d(pre-activation)
- * (a fused loss). Accumulates into the weights' gradients and dinp (may be NULL). training:
- * the mode of the forward (BatchNormalization's statistics, Dropout's mask). scratch:
- * nn_ws_need.scratch floats. */
+ * (a fused loss). Accumulates into the weights' gradients and dinp (may be NULL); with
+ * accumulate 0 it writes them instead (the fit loop: every buffer then is written once per
+ * step, and nothing needs zeroing). training: the mode of the forward (BatchNormalization's
+ * statistics, Dropout's mask). scratch: nn_ws_need.scratch floats. */
 void nn_layer_bwd(eng_layer *l, const nn_slot *s, float *dinp, const float *dout,
                   const float *out, const float *inp, int64_t B, int skip_act, int training,
-                  float *scratch);
+                  int accumulate, float *scratch);
 /* Keras's "Input 0 of layer ..." message for an input of per-sample shape in (B unknown). */
 int nn_layer_shape_error(const eng_layer *l, int ndim, const int64_t *in, eng_error *err);
 

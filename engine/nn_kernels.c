@@ -17,18 +17,17 @@
 
 /* ---- Dense --------------------------------------------------------------------------------- */
 
-/* Adds b (F) to every row of x (R, F). */
-static void add_bias_rows(float *x, const float *b, int64_t R, int64_t F)
+/* Every row of x (R, F) set to b (F). */
+static void fill_rows(float *x, const float *b, int64_t R, int64_t F)
 {
-    for (int64_t r = 0; r < R; r++) {
-        float *row = x + r * F;
-        for (int64_t f = 0; f < F; f++) row[f] += b[f];
-    }
+    for (int64_t r = 0; r < R; r++)
+        for (int64_t f = 0; f < F; f++) x[r * F + f] = b[f];
 }
 
-/* db (F) += column sums of dz (R, F). */
-static void sum_rows_acc(float *db, const float *dz, int64_t R, int64_t F)
+/* db (F) (+)= column sums of dz (R, F). */
+static void sum_rows(float *db, const float *dz, int64_t R, int64_t F, int accumulate)
 {
+    if (!accumulate) memset(db, 0, (size_t)F * sizeof *db);
     for (int64_t r = 0; r < R; r++) {
         const float *row = dz + r * F;
         for (int64_t f = 0; f < F; f++) db[f] += row[f];
@@ -41,11 +40,12 @@ void eng_k_dense_fwd(float *out, const float *inp, const float *w, const float *
                      int64_t R, int64_t C, int64_t F)
 {
     if (R == 0 || F == 0) return;
-    if (C == 0) memset(out, 0, (size_t)(R * F) * sizeof *out);
-    else
+    /* the bias first, then sgemm adds to it (beta 1): one pass over out instead of three */
+    if (b) fill_rows(out, b, R, F);
+    else if (C == 0) memset(out, 0, (size_t)(R * F) * sizeof *out);
+    if (C > 0)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)R, (int)F, (int)C, 1.0f, inp,
-                    (int)C, w, (int)F, 0.0f, out, (int)F);
-    if (b) add_bias_rows(out, b, R, F);
+                    (int)C, w, (int)F, b ? 1.0f : 0.0f, out, (int)F);
 }
 
 void eng_k_dense_fwd_naive(float *out, const float *inp, const float *w, const float *b,
@@ -59,19 +59,28 @@ void eng_k_dense_fwd_naive(float *out, const float *inp, const float *w, const f
         }
 }
 
-/* dz (R, F); dw (C, F) += inp^T dz; db (F) += sum_r dz; dinp (R, C) += dz w^T. */
+/* dz (R, F); dw (C, F) += inp^T dz; db (F) += sum_r dz; dinp (R, C) += dz w^T. With
+ * accumulate 0 the three are written instead (sgemm's beta 0): the fit loop's buffers hold
+ * stale values, and overwriting them spares a zeroing pass. */
 void eng_k_dense_bwd(float *dinp, float *dw, float *db, const float *dz, const float *inp,
-                     const float *w, int64_t R, int64_t C, int64_t F)
+                     const float *w, int64_t R, int64_t C, int64_t F, int accumulate)
 {
-    if (R == 0 || F == 0) return;
-    if (C > 0) {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)C, (int)F, (int)R, 1.0f, inp,
-                    (int)C, dz, (int)F, 1.0f, dw, (int)F);
-        if (dinp)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)R, (int)C, (int)F, 1.0f, dz,
-                        (int)F, w, (int)F, 1.0f, dinp, (int)C);
+    float beta = accumulate ? 1.0f : 0.0f;
+    if (F == 0) return;
+    if (R == 0 || C == 0) {
+        if (!accumulate) {
+            memset(dw, 0, (size_t)(C * F) * sizeof *dw);
+            if (db) memset(db, 0, (size_t)F * sizeof *db);
+            if (dinp) memset(dinp, 0, (size_t)(R * C) * sizeof *dinp);
+        }
+        return;
     }
-    if (db) sum_rows_acc(db, dz, R, F);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)C, (int)F, (int)R, 1.0f, inp,
+                (int)C, dz, (int)F, beta, dw, (int)F);
+    if (dinp)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)R, (int)C, (int)F, 1.0f, dz,
+                    (int)F, w, (int)F, beta, dinp, (int)C);
+    if (db) sum_rows(db, dz, R, F, accumulate);
 }
 
 void eng_k_dense_bwd_naive(float *dinp, float *dw, float *db, const float *dz, const float *inp,
@@ -179,6 +188,27 @@ static void softmax_bwd(float *dinp, const float *dout, const float *out, int64_
     }
 }
 
+/* The elementwise activations' backward, written rather than added (no zeroing pass). */
+static void act_bwd_write(eng_act a, float *dinp, const float *dout, const float *out, int64_t n)
+{
+    switch (a) {
+    case ENG_ACT_LINEAR: memcpy(dinp, dout, (size_t)n * sizeof *dinp); break;
+    case ENG_ACT_RELU:      /* both loads unconditional: the select vectorizes */
+        for (int64_t i = 0; i < n; i++) {
+            float d = dout[i];
+            dinp[i] = out[i] > 0 ? d : 0.0f;
+        }
+        break;
+    case ENG_ACT_SIGMOID:
+        for (int64_t i = 0; i < n; i++) dinp[i] = dout[i] * out[i] * (1.0f - out[i]);
+        break;
+    case ENG_ACT_TANH:
+        for (int64_t i = 0; i < n; i++) dinp[i] = dout[i] * (1.0f - out[i] * out[i]);
+        break;
+    case ENG_ACT_SOFTMAX: case ENG_ACT_COUNT: break;
+    }
+}
+
 /* dout, out, dinp (R, C). */
 void eng_k_act_bwd(eng_act a, float *dinp, const float *dout, const float *out, int64_t R,
                    int64_t C, int accumulate)
@@ -188,13 +218,19 @@ void eng_k_act_bwd(eng_act a, float *dinp, const float *dout, const float *out, 
         softmax_bwd(dinp, dout, out, R, C, accumulate);
         return;
     }
-    if (!accumulate) memset(dinp, 0, (size_t)n * sizeof *dinp);
+    if (!accumulate) {
+        act_bwd_write(a, dinp, dout, out, n);
+        return;
+    }
     switch (a) {
     case ENG_ACT_LINEAR:
         for (int64_t i = 0; i < n; i++) dinp[i] += dout[i];
         break;
     case ENG_ACT_RELU:
-        for (int64_t i = 0; i < n; i++) dinp[i] += out[i] > 0 ? dout[i] : 0.0f;
+        for (int64_t i = 0; i < n; i++) {
+            float d = dout[i];
+            dinp[i] += out[i] > 0 ? d : 0.0f;
+        }
         break;
     case ENG_ACT_SIGMOID:
         for (int64_t i = 0; i < n; i++) dinp[i] += dout[i] * out[i] * (1.0f - out[i]);
@@ -225,6 +261,8 @@ void eng_k_mul_acc(float *dinp, const float *dout, const float *mask, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) dinp[i] += dout[i] * mask[i];
 }
+
+/* The fit loop's write-mode backward of a dropped-out batch: dinp = dout * mask. */
 
 /* ---- batch normalization ------------------------------------------------------------------- */
 
@@ -272,8 +310,13 @@ void eng_k_batchnorm_fwd_infer(float *out, const float *inp, const float *gamma,
  *   dx += rstd / R * (R * dxhat - sum dxhat - xhat * sum(dxhat * xhat)). */
 void eng_k_batchnorm_bwd(float *dinp, float *dgamma, float *dbeta, const float *dout,
                          const float *inp, const float *mean, const float *rstd,
-                         const float *gamma, int64_t R, int64_t C)
+                         const float *gamma, int64_t R, int64_t C, int accumulate)
 {
+    if (!accumulate) {
+        memset(dgamma, 0, (size_t)C * sizeof *dgamma);
+        memset(dbeta, 0, (size_t)C * sizeof *dbeta);
+        if (dinp) memset(dinp, 0, (size_t)(R * C) * sizeof *dinp);
+    }
     for (int64_t c = 0; c < C; c++) {
         double sg = 0, sgx = 0;
         for (int64_t r = 0; r < R; r++) {

@@ -546,67 +546,79 @@ static const float *pre_act_grad(const eng_layer *l, const float *dout, const fl
 }
 
 static void batchnorm_bwd(eng_layer *l, const nn_slot *s, float *dinp, const float *dout,
-                          const float *inp, int64_t B, int training)
+                          const float *inp, int64_t B, int training, int acc)
 {
     int64_t C = l->in_shape[l->in_ndim - 1], R = B * l->in_size / C;
     const float *gamma = wdata(l, 0);
     if (training) {
         eng_k_batchnorm_bwd(dinp, gdata(l, 0), gdata(l, 1), dout, inp, s->mean, s->rstd, gamma,
-                            R, C);
+                            R, C, acc);
         return;
     }
     /* inference mode: an affine map per feature */
     float *dg = gdata(l, 0), *db = gdata(l, 1);
+    if (!acc) {
+        memset(dg, 0, (size_t)C * sizeof *dg);
+        memset(db, 0, (size_t)C * sizeof *db);
+    }
     for (int64_t r = 0; r < R; r++)
         for (int64_t c = 0; c < C; c++) {
             float g = dout[r * C + c], xh = (inp[r * C + c] - s->mean[c]) * s->rstd[c];
             db[c] += g;
             dg[c] += g * xh;
-            if (dinp) dinp[r * C + c] += g * gamma[c] * s->rstd[c];
+            if (dinp) {
+                float v = g * gamma[c] * s->rstd[c];
+                dinp[r * C + c] = acc ? dinp[r * C + c] + v : v;
+            }
         }
+}
+
+/* Dropout, Flatten and Activation pass the gradient through (times the mask, the
+ * activation's derivative); dinp == dout is the fit loop's shared Flatten buffer. */
+static void pass_bwd(eng_layer *l, const nn_slot *s, float *dinp, const float *dout,
+                     const float *out, int64_t n_in, int skip_act, int training, int acc)
+{
+    const eng_layer_config *c = &l->cfg;
+    if (c->kind == ENG_LAYER_DROPOUT && training && c->rate > 0) {
+        if (acc) eng_k_mul_acc(dinp, dout, s->mask, n_in);
+        else eng_k_mul(dinp, dout, s->mask, n_in);
+    } else if (c->kind == ENG_LAYER_ACTIVATION) {
+        int64_t C = l->in_ndim > 0 ? l->in_shape[l->in_ndim - 1] : 1;
+        eng_k_act_bwd(skip_act ? ENG_ACT_LINEAR : c->activation, dinp, dout, out,
+                      C ? n_in / C : 0, C, acc);
+    } else if (dinp != dout) {
+        if (acc) for (int64_t i = 0; i < n_in; i++) dinp[i] += dout[i];
+        else memcpy(dinp, dout, (size_t)n_in * sizeof *dinp);
+    }
 }
 
 void nn_layer_bwd(eng_layer *l, const nn_slot *s, float *dinp, const float *dout,
                   const float *out, const float *inp, int64_t B, int skip_act, int training,
-                  float *scratch)
+                  int accumulate, float *scratch)
 {
     const eng_layer_config *c = &l->cfg;
     eng_conv_dims d = batch_dims(l, B);
-    int64_t n_in = B * l->in_size;
     switch (c->kind) {
     case ENG_LAYER_DENSE: {
         int64_t R = B * l->rows, C = l->in_shape[l->in_ndim - 1];
         const float *dz = pre_act_grad(l, dout, out, R, c->units, skip_act, scratch);
         eng_k_dense_bwd(dinp, gdata(l, 0), c->use_bias ? gdata(l, 1) : NULL, dz, inp,
-                        wdata(l, 0), R, C, c->units);
+                        wdata(l, 0), R, C, c->units, accumulate);
         break;
     }
     case ENG_LAYER_CONV2D: {
         int64_t M = B * d.OH * d.OW, colsize = M * d.KH * d.KW * d.C;
         const float *dz = pre_act_grad(l, dout, out, M, d.F, skip_act, scratch + colsize);
         eng_k_conv2d_bwd(dinp, gdata(l, 0), c->use_bias ? gdata(l, 1) : NULL, scratch, dz,
-                         s->col, wdata(l, 0), &d);
+                         s->col, wdata(l, 0), &d, accumulate);
         break;
     }
     case ENG_LAYER_MAXPOOL2D:
-        if (dinp) eng_k_maxpool_bwd(dinp, dout, s->arg, &d);
+        if (dinp) eng_k_maxpool_bwd(dinp, dout, s->arg, &d, accumulate);
         break;
-    case ENG_LAYER_DROPOUT:
-        if (!dinp) break;
-        if (training && c->rate > 0) eng_k_mul_acc(dinp, dout, s->mask, n_in);
-        else for (int64_t i = 0; i < n_in; i++) dinp[i] += dout[i];
-        break;
-    case ENG_LAYER_BATCHNORM: batchnorm_bwd(l, s, dinp, dout, inp, B, training); break;
-    case ENG_LAYER_ACTIVATION: {
-        if (!dinp) break;
-        int64_t C = l->in_ndim > 0 ? l->in_shape[l->in_ndim - 1] : 1;
-        eng_k_act_bwd(skip_act ? ENG_ACT_LINEAR : c->activation, dinp, dout, out,
-                      C ? n_in / C : 0, C, 1);
-        break;
-    }
-    case ENG_LAYER_FLATTEN: default:
-        if (dinp)
-            for (int64_t i = 0; i < n_in; i++) dinp[i] += dout[i];
+    case ENG_LAYER_BATCHNORM: batchnorm_bwd(l, s, dinp, dout, inp, B, training, accumulate); break;
+    default:
+        if (dinp) pass_bwd(l, s, dinp, dout, out, B * l->in_size, skip_act, training, accumulate);
         break;
     }
 }

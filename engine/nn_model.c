@@ -332,6 +332,14 @@ int nn_ws_alloc(nn_ws *ws, eng_layer *const *layers, int n, int64_t in_size, int
     for (int i = 0; i < n; i++) {
         nn_ws_need need;
         nn_layer_ws_need(layers[i], B, &need);
+        if (layers[i]->cfg.kind == ENG_LAYER_FLATTEN) {
+            /* a flattened batch is the same floats: share the input's buffers (the forward
+             * and backward see out == inp, dinp == dout, and copy nothing) */
+            ws->act[i] = i ? ws->act[i - 1] : ws->x;
+            if (i) ws->dact[i] = ws->dact[i - 1];
+            f += B * layers[i]->out_size;
+            continue;
+        }
         ws->act[i] = f; f += B * layers[i]->out_size;
         if (need.col) { ws->slot[i].col = f; f += need.col; }
         if (need.mask) { ws->slot[i].mask = f; f += need.mask; }

@@ -53,11 +53,21 @@ static void check_conv(const eng_conv_dims *d, uint64_t seed)
     float *dz = nn_rand(&rng, no, -1, 1);
     float *dx1 = nn_rand(&rng, nx, -1, 1), *dk1 = nn_rand(&rng, nk, -1, 1), *db1 = nn_rand(&rng, d->F, -1, 1);
     float *dx2 = nn_dup(dx1, nx), *dk2 = nn_dup(dk1, nk), *db2 = nn_dup(db1, d->F);
-    eng_k_conv2d_bwd(dx1, dk1, db1, dcol, dz, col, k, d);
+    float *dx0 = nn_dup(dx1, nx), *dk0 = nn_dup(dk1, nk), *db0 = nn_dup(db1, d->F);
+    eng_k_conv2d_bwd(dx1, dk1, db1, dcol, dz, col, k, d, 1);
     eng_k_conv2d_bwd_naive(dx2, dk2, db2, dz, x, k, d);
     nn_assert_close("conv dx", dx1, dx2, nx, 1e-4, 1e-4);
     nn_assert_close("conv dk", dk1, dk2, nk, 1e-4, 1e-4);
     nn_assert_close("conv db", db1, db2, d->F, 1e-4, 1e-4);
+    /* write mode: the stale buffers are replaced by the increments */
+    for (int64_t i = 0; i < nx; i++) dx2[i] -= dx0[i];
+    for (int64_t i = 0; i < nk; i++) dk2[i] -= dk0[i];
+    for (int64_t i = 0; i < d->F; i++) db2[i] -= db0[i];
+    eng_k_conv2d_bwd(dx0, dk0, db0, dcol, dz, col, k, d, 0);
+    nn_assert_close("conv write dx", dx0, dx2, nx, 1e-4, 1e-4);
+    nn_assert_close("conv write dk", dk0, dk2, nk, 1e-4, 1e-4);
+    nn_assert_close("conv write db", db0, db2, d->F, 1e-4, 1e-4);
+    free(dx0); free(dk0); free(db0);
     free(x); free(k); free(b); free(y1); free(y2); free(col); free(dcol); free(dz);
     free(dx1); free(dk1); free(db1); free(dx2); free(dk2); free(db2);
 }
@@ -148,11 +158,15 @@ static void test_nn_maxpool(void **state)
     assert_int_equal(arg[3], 15);
     float dx[16] = { 0 };
     dx[5] = 1;      /* accumulates */
-    eng_k_maxpool_bwd(dx, (const float[]){ 10, 20, 30, 40 }, arg, &d);
+    eng_k_maxpool_bwd(dx, (const float[]){ 10, 20, 30, 40 }, arg, &d, 1);
     assert_float_equal(dx[5], 11, 0);
     assert_float_equal(dx[6], 20, 0);
     assert_float_equal(dx[8], 30, 0);
     assert_float_equal(dx[15], 40, 0);
+    assert_float_equal(dx[0] + dx[1] + dx[4], 0, 0);
+    for (int i = 0; i < 16; i++) dx[i] = 7;             /* write mode: stale values go */
+    eng_k_maxpool_bwd(dx, (const float[]){ 10, 20, 30, 40 }, arg, &d, 0);
+    assert_float_equal(dx[5], 10, 0);
     assert_float_equal(dx[0] + dx[1] + dx[4], 0, 0);
     /* ties: the first in reading order wins (TensorFlow); odd size with same padding; two
      * channels and two samples */

@@ -65,7 +65,7 @@ static void test_nn_dense_bwd_matches_naive_and_numeric(void **state)
     float *db1 = nn_rand(&rng, F, -1, 1);
     float *dx2 = nn_dup(dx1, R * C), *dw2 = nn_dup(dw1, C * F), *db2 = nn_dup(db1, F);
     float *dx0 = nn_dup(dx1, R * C), *dw0 = nn_dup(dw1, C * F), *db0 = nn_dup(db1, F);
-    eng_k_dense_bwd(dx1, dw1, db1, G, x, w, R, C, F);
+    eng_k_dense_bwd(dx1, dw1, db1, G, x, w, R, C, F, 1);
     eng_k_dense_bwd_naive(dx2, dw2, db2, G, x, w, R, C, F);
     nn_assert_close("dx", dx1, dx2, R * C, 1e-5, 1e-5);
     nn_assert_close("dw", dw1, dw2, C * F, 1e-5, 1e-5);
@@ -84,9 +84,16 @@ static void test_nn_dense_bwd_matches_naive_and_numeric(void **state)
     for (int64_t i = 0; i < F; i++) db2[i] -= db0[i];
     nn_numeric_grad(num, dense_loss, b, F, &c, 1e-2);
     nn_assert_close("db numeric", db2, num, F, 1e-3, 1e-3);
+    /* write mode (the fit loop): stale buffers are overwritten with the plain gradients */
+    float *sx = nn_rand(&rng, R * C, -9, 9), *sw = nn_rand(&rng, C * F, -9, 9), *sb = nn_rand(&rng, F, -9, 9);
+    eng_k_dense_bwd(sx, sw, sb, G, x, w, R, C, F, 0);
+    nn_assert_close("write dx", sx, dx2, R * C, 1e-5, 1e-5);
+    nn_assert_close("write dw", sw, dw2, C * F, 1e-5, 1e-5);
+    nn_assert_close("write db", sb, db2, F, 1e-5, 1e-5);
+    free(sx); free(sw); free(sb);
     /* dinp and db may be NULL (a first layer without bias): dw still accumulates */
     memcpy(dw1, dw0, sizeof(float) * (size_t)(C * F));
-    eng_k_dense_bwd(NULL, dw1, NULL, G, x, w, R, C, F);
+    eng_k_dense_bwd(NULL, dw1, NULL, G, x, w, R, C, F, 1);
     for (int64_t i = 0; i < C * F; i++) dw1[i] -= dw0[i];
     c.which = 1;
     nn_numeric_grad(num, dense_loss, w, C * F, &c, 1e-2);
@@ -238,7 +245,14 @@ static void test_nn_batchnorm_bwd_numeric(void **state)
     float out[21], mean[3], rstd[3], mm[3] = { 0 }, mv[3] = { 1, 1, 1 };
     eng_k_batchnorm_fwd_train(out, mean, rstd, mm, mv, x, gamma, beta, R, C, 0.99, 0.001);
     float *dx = nn_zeros(n), dg[3] = { 0 }, db[3] = { 0 }, *num = nn_zeros(n);
-    eng_k_batchnorm_bwd(dx, dg, db, G, x, mean, rstd, gamma, R, C);
+    eng_k_batchnorm_bwd(dx, dg, db, G, x, mean, rstd, gamma, R, C, 1);
+    /* write mode on stale buffers gives the same */
+    float *dx2 = nn_rand(&rng, n, -5, 5), dg2[3] = { 9, 9, 9 }, db2[3] = { 9, 9, 9 };
+    eng_k_batchnorm_bwd(dx2, dg2, db2, G, x, mean, rstd, gamma, R, C, 0);
+    nn_assert_close("write dx", dx2, dx, n, 1e-6, 1e-6);
+    nn_assert_close("write dgamma", dg2, dg, C, 1e-6, 1e-6);
+    nn_assert_close("write dbeta", db2, db, C, 1e-6, 1e-6);
+    free(dx2);
     bn_ctx c = { x, gamma, beta, G, R, C, 0 };
     nn_numeric_grad(num, bn_loss, x, n, &c, 1e-2);
     nn_assert_close("dx", dx, num, n, 1e-2, 2e-3);

@@ -100,14 +100,14 @@ static void test_nn_optim_adam(void **state)
         assert_float_equal(t == 1 ? w1 : w2, w, 1e-7);
     }
     assert_float_equal(w1, 1 - 0.001, 1e-6);      /* a first Adam step moves by about lr */
-    /* vectorised body and scalar tail agree: a parameter of 7 floats, mixed gradients */
+    /* the vector bodies (16, 8, 4 wide) and the scalar tail agree: 37 floats, mixed gradients */
     eng_error err;
-    eng_tensor *p = param_with_grad(7, 1, 0);
+    eng_tensor *p = param_with_grad(37, 1, 0);
     float *gd = eng_tensor_data(p->grad);
-    for (int i = 0; i < 7; i++) gd[i] = (float)(i - 3) * 0.25f;
+    for (int i = 0; i < 37; i++) gd[i] = (float)(i - 18) * 0.25f;
     eng_optimizer *o = make_opt(ENG_OPT_ADAM, 0.01, 0, 0, p);
     eng_optimizer_step(o, &err);
-    for (int i = 0; i < 7; i++) {
+    for (int i = 0; i < 37; i++) {
         double gi = gd[i], mi = 0.1 * gi, vi = 0.001 * gi * gi;
         double want = 1 - 0.01 * sqrt(0.001) / 0.1 * mi / (sqrt(vi) + 1e-7);
         assert_float_equal(eng_tensor_data(p)[i], want, 1e-6);
