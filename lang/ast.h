@@ -70,6 +70,8 @@ struct lang_node {
     const char *str;           /* NUL-terminated, in the arena */
     size_t slen;
     struct lang_scope *scope;  /* N_DEF, N_LAMBDA, N_LISTCOMP: filled by the compiler */
+    int height;                /* of the expression tree under this node (the parser bounds it:
+                                  the compiler walks trees recursively) */
 };
 
 /* The parser's arena. */

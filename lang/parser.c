@@ -62,7 +62,6 @@ typedef struct parser {
 } parser;
 
 #define MAX_NESTING 200
-
 static void fail_at(parser *p, lang_token t, const char *fmt, ...)
 {
     lang_error *e = p->err;
@@ -79,6 +78,22 @@ static void fail_at(parser *p, lang_token t, const char *fmt, ...)
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
     longjmp(p->fail, 1);
+}
+
+#define MAX_HEIGHT 1000   /* a chain a + b + ... or f().g()... of this many operations */
+
+/* Marks n as one level above `below` and stops trees too tall to compile recursively. */
+static lang_node *above(parser *p, lang_node *n, const lang_node *below, const lang_node *other)
+{
+    int h = below ? below->height : 0;
+    if (other && other->height > h) h = other->height;
+    n->height = h + 1;
+    if (n->height > MAX_HEIGHT) {
+        lang_token t = p->cur;
+        fail_at(p, t, "expression too long: more than %d operations in one chain (split it into "
+                      "several statements)", MAX_HEIGHT);
+    }
+    return n;
 }
 
 static void advance(parser *p)
@@ -649,9 +664,9 @@ static lang_node *primary(parser *p)
     for (;;) {
         lang_token t = p->cur;
         if (match(p, LANG_TOK_LPAREN)) {
-            e = call_args(p, e, t);
+            e = above(p, call_args(p, e, t), e, NULL);
         } else if (match(p, LANG_TOK_LBRACKET)) {
-            e = index_args(p, e, t);
+            e = above(p, index_args(p, e, t), e, NULL);
         } else if (match(p, LANG_TOK_DOT)) {
             if (!check(p, LANG_TOK_NAME)) {
                 char buf[64];
@@ -665,7 +680,7 @@ static lang_node *primary(parser *p)
             a->a = e;
             a->str = copy_str(p, p->cur.start, p->cur.len);
             advance(p);
-            e = a;
+            e = above(p, a, e, NULL);
         } else {
             return e;
         }
@@ -683,7 +698,7 @@ static lang_node *binop(parser *p, lang_node *l, lang_token op, lang_node *r)
     n->opcol = op.line + p->line_offset == l->line ? tok_col(p, op) : 0;   /* the caret goes on the reported line */
     n->a = l;
     n->b = r;
-    return n;
+    return above(p, n, l, r);
 }
 
 /* power: primary ['**' unary]   (right-associative; binds tighter than a unary minus on its left) */
