@@ -420,7 +420,7 @@ static void index_expr(compiler *c, lang_node *idx)
 
 static void sequence(compiler *c, lang_node *e, lang_opcode op)
 {
-    if (e->n > 65535) fail_node(c, LANG_ERR_SYNTAX, e, "literal too long");
+    if (e->n > 65535) fail_node(c, LANG_ERR_SYNTAX, e, "a literal can hold at most 65535 items (build a bigger one with zeros(), range() or append)");
     for (int i = 0; i < e->n; i++) expr(c, e->list[i]);
     set_pos(c, e);
     emit_op_u16(c, op, 1 - e->n, (unsigned)e->n);
