@@ -8,9 +8,10 @@
  * matrix. So forward is one sgemm of (B*OH*OW, KH*KW*C) by (KH*KW*C, F), and backward two:
  * the kernel's gradient col^T dz and the columns' gradient dz k^T, scattered back by col2im.
  */
-/* GCC 12 at -O2 vectorizes only loops that need no remainder; the kernels' loops do. */
+/* GCC 12 at -O2 vectorizes only loops that need no remainder; the kernels' loops do. And it
+ * turns short copy loops back into memcpy calls, which cost more than the copies here. */
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("vect-cost-model=dynamic")
+#pragma GCC optimize("vect-cost-model=dynamic", "no-tree-loop-distribute-patterns")
 #endif
 
 #include <cblas.h>
@@ -136,14 +137,14 @@ void eng_k_conv2d_bwd(float *dinp, float *dk, float *db, float *dcol, const floa
                       const float *col, const float *k, const eng_conv_dims *d, int accumulate)
 {
     int64_t M = d->B * d->OH * d->OW, K = d->KH * d->KW * d->C, F = d->F;
-    if (!accumulate) {
+    if (!accumulate) {          /* zeroing dk ourselves is cheaper than sgemm's beta 0 */
+        memset(dk, 0, (size_t)(K * F) * sizeof *dk);
         if (db) memset(db, 0, (size_t)F * sizeof *db);
         if (dinp) memset(dinp, 0, (size_t)(d->B * d->H * d->W * d->C) * sizeof *dinp);
-        if (M == 0) memset(dk, 0, (size_t)(K * F) * sizeof *dk);
     }
     if (M == 0 || F == 0) return;
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)K, (int)F, (int)M, 1.0f, col,
-                (int)K, dz, (int)F, accumulate ? 1.0f : 0.0f, dk, (int)F);
+                (int)K, dz, (int)F, 1.0f, dk, (int)F);
     if (db)
         for (int64_t r = 0; r < M; r++)
             for (int64_t f = 0; f < F; f++) db[f] += dz[r * F + f];

@@ -4,9 +4,10 @@
  * allocation, no error paths: the layer code (nn_layer.c) checks shapes before calling.
  * Conventions in nn_internal.h (outputs first, shapes stated, backward accumulates).
  */
-/* GCC 12 at -O2 vectorizes only loops that need no remainder; the kernels' loops do. */
+/* GCC 12 at -O2 vectorizes only loops that need no remainder; the kernels' loops do. And it
+ * turns short copy loops back into memcpy calls, which cost more than the copies here. */
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("vect-cost-model=dynamic")
+#pragma GCC optimize("vect-cost-model=dynamic", "no-tree-loop-distribute-patterns")
 #endif
 
 #include <cblas.h>

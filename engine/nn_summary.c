@@ -207,8 +207,8 @@ static void format_logs(sbuf *b, const eng_logs *logs)
 {
     for (int i = 0; i < logs->n; i++) {
         double v = logs->values[i];
-        sb_printf(b, fabs(v) > 1e-3 || isnan(v) ? " - %s: %.4f" : " - %s: %.4e", logs->names[i],
-                  v);
+        if (isnan(v)) sb_printf(b, " - %s: nan", logs->names[i]);     /* not printf's "-nan" */
+        else sb_printf(b, fabs(v) > 1e-3 ? " - %s: %.4f" : " - %s: %.4e", logs->names[i], v);
     }
 }
 

@@ -544,9 +544,17 @@ static const lang_builtin_def layer_methods[] = {
 
 static char *layer_help(void *ptr);
 
+/* For completion: what layer_get_attr answers (each kind answers its own subset). */
+static const char *const layer_attrs[] = {
+    "name", "built", "input_shape", "output_shape", "weights", "trainable_weights", "kernel",
+    "bias", "gamma", "beta", "moving_mean", "moving_variance", "units", "filters",
+    "kernel_size", "strides", "pool_size", "padding", "activation", "use_bias", "rate",
+    "momentum", "epsilon", NULL,
+};
+
 #define LAYER_CLASS(NAME) { .name = NAME, .free = layer_free, .get_attr = layer_get_attr, \
     .methods = layer_methods, .call = layer_call, .call_params = "self, x, training=", \
-    .repr = layer_repr, .help = layer_help }
+    .repr = layer_repr, .help = layer_help, .attrs = layer_attrs }
 
 const lang_native_class lang_nn_layer_classes[ENG_LAYER_KIND_COUNT] = {
     [ENG_LAYER_DENSE] = LAYER_CLASS("Dense"),

@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lang/lib_nn.h"
 #include "lang/lib_tensor.h"
@@ -186,15 +185,7 @@ typedef struct progress_ctx {
     int warned_nan;
     int have_last;
     eng_progress last;          /* the newest step, to finish the bar after an interrupt */
-    double poll_at;             /* next time to ask host->poll */
 } progress_ctx;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void show_bar(progress_ctx *c, const eng_progress *p, int final)
 {
@@ -243,17 +234,13 @@ static void on_progress(void *ud, const eng_progress *p)
 }
 
 /* Ctrl-C: the VM's interrupt flag, or the host (Jupyter's interrupt, a window's events),
- * asked at most every 20 ms. */
+ * asked after every batch (a batch takes far longer than a poll). */
 static int on_poll(void *ud)
 {
     progress_ctx *c = ud;
     if (lang_interrupted) return 1;
     const lang_host *h = lang_vm_host(c->vm);
-    if (!h->poll) return 0;
-    double t = now_s();
-    if (t < c->poll_at) return 0;
-    c->poll_at = t + 0.02;
-    if (h->poll(h->ud)) lang_interrupted = 1;
+    if (h->poll && h->poll(h->ud)) lang_interrupted = 1;
     return lang_interrupted != 0;
 }
 
@@ -479,7 +466,7 @@ static lang_status m_fit(lang_vm *vm, lang_value *a, lang_value *va, int nva, la
         free_fit_args(&f);
         return st;
     }
-    progress_ctx pc = { vm, f.verbose, 0, 0, { 0 }, 0 };
+    progress_ctx pc = { vm, f.verbose, 0, 0, { 0 } };
     f.o.progress = on_progress;
     f.o.progress_ud = &pc;
     f.o.poll = on_poll;
@@ -525,7 +512,7 @@ static lang_status m_evaluate(lang_vm *vm, lang_value *a, lang_value *va, int nv
     eng_logs logs;
     eng_error err;
     if (st == LANG_OK) {
-        progress_ctx pc = { vm, verbose, 1, 0, { 0 }, 0 };
+        progress_ctx pc = { vm, verbose, 1, 0, { 0 } };
         pc.verbose = verbose == 2 ? 2 : verbose;
         if (eng_model_evaluate(self_model(a), x, y, batch, &logs, on_progress, &pc, &err) != ENG_OK)
             st = lang_raise_eng(vm, &err);
@@ -562,7 +549,7 @@ static lang_status m_predict(lang_vm *vm, lang_value *a, lang_value *va, int nva
         return st;
     }
     eng_error err;
-    progress_ctx pc = { vm, verbose, 1, 0, { 0 }, 0 };
+    progress_ctx pc = { vm, verbose, 1, 0, { 0 } };
     eng_tensor *y = eng_model_predict(self_model(a), x, batch, lang_vm_rng(vm), on_progress, &pc,
                                       &err);
     eng_tensor_release(x);
@@ -819,8 +806,14 @@ static const lang_builtin_def model_methods[] = {
     { NULL, NULL, NULL, NULL },
 };
 
+static const char *const model_attrs[] = {
+    "name", "layers", "params", "weights", "trainable_weights", "built", "input_shape",
+    "output_shape", "optimizer", "stop_training", NULL,
+};
+
 const lang_native_class lang_nn_model_class = {
     .name = "Sequential",
+    .attrs = model_attrs,
     .free = model_free,
     .get_attr = model_get_attr,
     .set_attr = model_set_attr,

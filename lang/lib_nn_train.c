@@ -159,8 +159,11 @@ static char *loss_repr(void *ptr)
     return s;
 }
 
+static const char *const loss_attrs[] = { "name", "from_logits", NULL };
+
 #define LOSS_CLASS(NAME) { .name = NAME, .free = free, .get_attr = loss_get_attr, \
-    .call = loss_object_call, .call_params = "self, y_true, y_pred", .repr = loss_repr }
+    .call = loss_object_call, .call_params = "self, y_true, y_pred", .repr = loss_repr, \
+    .attrs = loss_attrs }
 
 const lang_native_class lang_nn_loss_classes[ENG_LOSS_KIND_COUNT] = {
     LOSS_CLASS("MeanSquaredError"), LOSS_CLASS("BinaryCrossentropy"),
@@ -415,8 +418,13 @@ static const lang_builtin_def opt_methods[] = {
     { NULL, NULL, NULL, NULL },
 };
 
+static const char *const opt_attrs[] = {
+    "learning_rate", "lr", "iterations", "params", "momentum", "nesterov", "beta_1", "beta_2",
+    "epsilon", "rho", NULL,
+};
+
 #define OPT_CLASS(NAME) { .name = NAME, .free = opt_free, .get_attr = opt_get_attr, \
-    .set_attr = opt_set_attr, .methods = opt_methods, .repr = opt_repr }
+    .set_attr = opt_set_attr, .methods = opt_methods, .repr = opt_repr, .attrs = opt_attrs }
 
 const lang_native_class lang_nn_optimizer_classes[ENG_OPT_KIND_COUNT] = {
     OPT_CLASS("SGD"), OPT_CLASS("Adam"), OPT_CLASS("RMSprop"),
@@ -524,8 +532,11 @@ static char *es_repr(void *ptr)
 
 static void es_free(void *ptr) { eng_callback_free(ptr); }
 
+static const char *const es_attrs[] = { "monitor", "patience", "min_delta", "stopped_epoch", NULL };
+
 const lang_native_class lang_nn_callback_class = {
     .name = "EarlyStopping", .free = es_free, .get_attr = es_get_attr, .repr = es_repr,
+    .attrs = es_attrs,
 };
 
 /* ---- History ------------------------------------------------------------------------------- */
@@ -612,9 +623,11 @@ static char *history_repr(void *ptr)
     if (!s) return NULL;
     int n = snprintf(s, 512, "<History: %lld epoch%s", (long long)h->nepochs,
                      h->nepochs == 1 ? "" : "s");
-    for (int k = 0; k < h->nkeys && h->nepochs > 0 && n < 400; k++)
-        n += snprintf(s + n, 512 - (size_t)n, ", %s %.4f", h->keys[k],
-                      h->values[(h->nepochs - 1) * h->nkeys + k]);
+    for (int k = 0; k < h->nkeys && h->nepochs > 0 && n < 400; k++) {
+        double v = h->values[(h->nepochs - 1) * h->nkeys + k];
+        n += isnan(v) ? snprintf(s + n, 512 - (size_t)n, ", %s nan", h->keys[k])
+                      : snprintf(s + n, 512 - (size_t)n, ", %s %.4f", h->keys[k], v);
+    }
     snprintf(s + n, 512 - (size_t)n, "%s>", h->interrupted ? ", interrupted" : "");
     return s;
 }
@@ -631,8 +644,11 @@ static char *history_html(void *ptr)
     n += (size_t)snprintf(s + n, cap - n, "</tr></thead>\n<tbody>\n");
     for (int64_t e = 0; e < h->nepochs; e++) {
         n += (size_t)snprintf(s + n, cap - n, "<tr><td>%lld</td>", (long long)e + 1);
-        for (int k = 0; k < h->nkeys; k++)
-            n += (size_t)snprintf(s + n, cap - n, "<td>%.4f</td>", h->values[e * h->nkeys + k]);
+        for (int k = 0; k < h->nkeys; k++) {
+            double v = h->values[e * h->nkeys + k];
+            n += (size_t)(isnan(v) ? snprintf(s + n, cap - n, "<td>nan</td>")
+                                   : snprintf(s + n, cap - n, "<td>%.4f</td>", v));
+        }
         n += (size_t)snprintf(s + n, cap - n, "</tr>\n");
     }
     snprintf(s + n, cap - n, "</tbody>\n</table>\n");
@@ -646,9 +662,11 @@ static void history_free(void *ptr)
     free(o);
 }
 
+static const char *const history_attrs[] = { "history", "epoch", "params", "interrupted", NULL };
+
 const lang_native_class lang_nn_history_class = {
     .name = "History", .free = history_free, .get_attr = history_get_attr,
-    .repr = history_repr, .html = history_html,
+    .repr = history_repr, .html = history_html, .attrs = history_attrs,
 };
 
 /* ---- registration -------------------------------------------------------------------------- */
