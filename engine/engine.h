@@ -673,16 +673,19 @@ const char *eng_act_name(eng_act a);             /* "linear", "relu", ... */
 /* "linear" (also "" for None), "relu", "sigmoid", "tanh", "softmax"; -1 when unknown. */
 int eng_act_from_name(const char *name);
 
-/* ORDER eng_layer_kind: eng_layer_kind_name. */
+/* ORDER eng_layer_kind: eng_layer_kind_name. Softmax is Keras's layers.Softmax(): an
+ * Activation("softmax") under its own name (the tutorial's probability model). */
 typedef enum eng_layer_kind {
     ENG_LAYER_DENSE, ENG_LAYER_CONV2D, ENG_LAYER_MAXPOOL2D, ENG_LAYER_FLATTEN, ENG_LAYER_DROPOUT,
-    ENG_LAYER_BATCHNORM, ENG_LAYER_ACTIVATION, ENG_LAYER_KIND_COUNT
+    ENG_LAYER_BATCHNORM, ENG_LAYER_ACTIVATION, ENG_LAYER_SOFTMAX, ENG_LAYER_KIND_COUNT
 } eng_layer_kind;
 
-/* "Dense", "Conv2D", "MaxPooling2D", "Flatten", "Dropout", "BatchNormalization", "Activation". */
+/* "Dense", "Conv2D", "MaxPooling2D", "Flatten", "Dropout", "BatchNormalization", "Activation",
+ * "Softmax". */
 const char *eng_layer_kind_name(eng_layer_kind k);
 /* Keras's default name stem: "dense", "conv2d", "max_pooling2d", "flatten", "dropout",
- * "batch_normalization", "activation" (then "_1", "_2" ... per class: the caller counts). */
+ * "batch_normalization", "activation", "softmax" (then "_1", "_2" ... per class: the caller
+ * counts). */
 const char *eng_layer_kind_stem(eng_layer_kind k);
 
 /* A layer's Keras arguments. eng_layer_config_init sets Keras's defaults for the kind:

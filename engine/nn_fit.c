@@ -78,7 +78,7 @@ static eng_act last_activation(const eng_model *m)
 {
     const eng_layer *l = m->layers[m->nlayers - 1];
     switch (l->cfg.kind) {
-    case ENG_LAYER_DENSE: case ENG_LAYER_CONV2D: case ENG_LAYER_ACTIVATION:
+    case ENG_LAYER_DENSE: case ENG_LAYER_CONV2D: case ENG_LAYER_ACTIVATION: case ENG_LAYER_SOFTMAX:
         return l->cfg.activation;
     default: return ENG_ACT_LINEAR;
     }

@@ -20,14 +20,14 @@ static const char *const kind_names[ENG_LAYER_KIND_COUNT] = {
     [ENG_LAYER_DENSE] = "Dense", [ENG_LAYER_CONV2D] = "Conv2D",
     [ENG_LAYER_MAXPOOL2D] = "MaxPooling2D", [ENG_LAYER_FLATTEN] = "Flatten",
     [ENG_LAYER_DROPOUT] = "Dropout", [ENG_LAYER_BATCHNORM] = "BatchNormalization",
-    [ENG_LAYER_ACTIVATION] = "Activation",
+    [ENG_LAYER_ACTIVATION] = "Activation", [ENG_LAYER_SOFTMAX] = "Softmax",
 };
 
 static const char *const kind_stems[ENG_LAYER_KIND_COUNT] = {
     [ENG_LAYER_DENSE] = "dense", [ENG_LAYER_CONV2D] = "conv2d",
     [ENG_LAYER_MAXPOOL2D] = "max_pooling2d", [ENG_LAYER_FLATTEN] = "flatten",
     [ENG_LAYER_DROPOUT] = "dropout", [ENG_LAYER_BATCHNORM] = "batch_normalization",
-    [ENG_LAYER_ACTIVATION] = "activation",
+    [ENG_LAYER_ACTIVATION] = "activation", [ENG_LAYER_SOFTMAX] = "softmax",
 };
 
 const char *eng_layer_kind_name(eng_layer_kind k)
@@ -46,7 +46,7 @@ void eng_layer_config_init(eng_layer_config *c, eng_layer_kind kind)
     c->kind = kind;
     c->kernel[0] = c->kernel[1] = kind == ENG_LAYER_MAXPOOL2D ? 2 : 1;
     c->strides[0] = c->strides[1] = kind == ENG_LAYER_MAXPOOL2D ? 0 : 1;
-    c->activation = ENG_ACT_LINEAR;
+    c->activation = kind == ENG_LAYER_SOFTMAX ? ENG_ACT_SOFTMAX : ENG_ACT_LINEAR;
     c->use_bias = 1;
     c->momentum = 0.99;
     c->epsilon = 0.001;
@@ -525,7 +525,7 @@ void nn_layer_fwd(eng_layer *l, const nn_slot *s, float *out, const float *inp, 
         }
         break;
     case ENG_LAYER_BATCHNORM: batchnorm_fwd(l, s, out, inp, B, training); break;
-    case ENG_LAYER_ACTIVATION: {
+    case ENG_LAYER_ACTIVATION: case ENG_LAYER_SOFTMAX: {
         int64_t C = l->in_ndim > 0 ? l->in_shape[l->in_ndim - 1] : 1;
         eng_k_act_fwd(c->activation, out, inp, C ? n_in / C : 0, C);
         break;
@@ -582,7 +582,7 @@ static void pass_bwd(eng_layer *l, const nn_slot *s, float *dinp, const float *d
     if (c->kind == ENG_LAYER_DROPOUT && training && c->rate > 0) {
         if (acc) eng_k_mul_acc(dinp, dout, s->mask, n_in);
         else eng_k_mul(dinp, dout, s->mask, n_in);
-    } else if (c->kind == ENG_LAYER_ACTIVATION) {
+    } else if (c->kind == ENG_LAYER_ACTIVATION || c->kind == ENG_LAYER_SOFTMAX) {
         int64_t C = l->in_ndim > 0 ? l->in_shape[l->in_ndim - 1] : 1;
         eng_k_act_bwd(skip_act ? ENG_ACT_LINEAR : c->activation, dinp, dout, out,
                       C ? n_in / C : 0, C, acc);

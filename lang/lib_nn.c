@@ -349,6 +349,16 @@ static lang_status bi_activation(lang_vm *vm, lang_value *a, lang_value *va, int
     return st == LANG_OK ? new_layer(vm, &c, a[2], out) : st;
 }
 
+/* Softmax(input_shape=None, name=None): Keras's layers.Softmax() over the last axis. */
+static lang_status bi_softmax_layer(lang_vm *vm, lang_value *a, lang_value *va, int nva,
+                                    lang_value *out)
+{
+    eng_layer_config c;
+    eng_layer_config_init(&c, ENG_LAYER_SOFTMAX);
+    lang_status st = arg_input_shape(vm, a[0], "Softmax", &c);
+    return st == LANG_OK ? new_layer(vm, &c, a[1], out) : st;
+}
+
 /* ---- layer attributes and methods ---------------------------------------------------------- */
 
 static lang_status str_value(lang_vm *vm, const char *s, lang_value *out)
@@ -429,7 +439,7 @@ static lang_status layer_get_attr(lang_vm *vm, void *ptr, const char *name, lang
     default: break;
     }
     int has_act = c->kind == ENG_LAYER_DENSE || c->kind == ENG_LAYER_CONV2D ||
-                  c->kind == ENG_LAYER_ACTIVATION;
+                  c->kind == ENG_LAYER_ACTIVATION || c->kind == ENG_LAYER_SOFTMAX;
     if (has_act && strcmp(name, "activation") == 0) return str_value(vm, eng_act_name(c->activation), out);
     int window = c->kind == ENG_LAYER_CONV2D || c->kind == ENG_LAYER_MAXPOOL2D;
     if (window && strcmp(name, "padding") == 0) return str_value(vm, c->padding_same ? "same" : "valid", out);
@@ -539,6 +549,9 @@ static const lang_builtin_def layer_methods[] = {
     { "set_weights", m_set_weights, "self, weights",
       "layer.set_weights(weights)\nSets the weights from a list of tensors shaped like "
       "get_weights() returns them." },
+    { "Softmax", bi_softmax_layer, "input_shape=, name=",
+      "Softmax(input_shape=None, name=None)\nTurns the last axis into probabilities that sum to "
+      "1 (Keras's layers.Softmax).\nExample: probability_model = Sequential([model, Softmax()])" },
     { NULL, NULL, NULL, NULL },
 };
 
@@ -564,6 +577,7 @@ const lang_native_class lang_nn_layer_classes[ENG_LAYER_KIND_COUNT] = {
     [ENG_LAYER_DROPOUT] = LAYER_CLASS("Dropout"),
     [ENG_LAYER_BATCHNORM] = LAYER_CLASS("BatchNormalization"),
     [ENG_LAYER_ACTIVATION] = LAYER_CLASS("Activation"),
+    [ENG_LAYER_SOFTMAX] = LAYER_CLASS("Softmax"),
 };
 
 /* ---- registration -------------------------------------------------------------------------- */
@@ -603,6 +617,9 @@ static const lang_builtin_def layer_builtins[] = {
       "Activation(activation, input_shape=None, name=None)\nApplies an activation function: "
       "\"relu\", \"sigmoid\", \"tanh\", \"softmax\" or \"linear\".\n"
       "Example: Activation(\"softmax\")" },
+    { "Softmax", bi_softmax_layer, "input_shape=, name=",
+      "Softmax(input_shape=None, name=None)\nTurns the last axis into probabilities that sum to "
+      "1 (Keras's layers.Softmax).\nExample: probability_model = Sequential([model, Softmax()])" },
     { NULL, NULL, NULL, NULL },
 };
 

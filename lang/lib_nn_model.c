@@ -42,17 +42,22 @@ lang_status lang_nn_wrap_model(lang_vm *vm, eng_model *m, lang_value *out)
 
 static eng_model *self_model(lang_value *a) { return lang_nn_model_of(a[0]); }
 
+/* Appends a layer, or every layer of a model: Sequential([model, Softmax()]) (the Keras
+ * tutorial's probability model) runs model's layers -- the same layers, sharing their weights
+ * -- then the softmax. (Keras nests the model as one layer; here its layers are listed.) */
 static lang_status add_layer(lang_vm *vm, eng_model *m, lang_value v, size_t i)
 {
-    eng_layer *l = lang_nn_layer_of(v);
-    if (!l) {
-        lang_raise(vm, LANG_ERR_TYPE, "Sequential takes layers; item %zu is a %s", i,
-                   lang_type_name(v));
-        if (lang_nn_model_of(v))
-            lang_hint(vm, "list the model's layers instead: Sequential(model.layers + [...])");
-        return LANG_ERR_TYPE;
-    }
     eng_error err;
+    eng_model *inner = lang_nn_model_of(v);
+    if (inner == m) return lang_raise(vm, LANG_ERR_VALUE, "a model cannot contain itself");
+    for (int k = 0; inner && k < eng_model_layer_count(inner); k++)
+        if (eng_model_add(m, eng_model_layer(inner, k), lang_vm_rng(vm), &err) != ENG_OK)
+            return lang_raise_eng(vm, &err);
+    if (inner) return LANG_OK;
+    eng_layer *l = lang_nn_layer_of(v);
+    if (!l)
+        return lang_raise(vm, LANG_ERR_TYPE, "Sequential takes layers; item %zu is a %s", i,
+                          lang_type_name(v));
     return eng_model_add(m, l, lang_vm_rng(vm), &err) == ENG_OK ? LANG_OK : lang_raise_eng(vm, &err);
 }
 

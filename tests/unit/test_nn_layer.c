@@ -127,6 +127,19 @@ static void test_nn_layer_shapes_and_counts(void **state)
     l = layer_of(&c);
     check_build(l, 2, SHAPE(3, 4), 2, SHAPE(3, 4), 0, 0);
     eng_layer_release(l);
+    /* Softmax: Keras's layers.Softmax, an activation layer under its own name */
+    c = nn_cfg(ENG_LAYER_SOFTMAX, NULL);
+    assert_int_equal(c.activation, ENG_ACT_SOFTMAX);
+    l = layer_of(&c);
+    assert_string_equal(eng_layer_get_config(l)->name, "softmax");
+    assert_string_equal(eng_layer_kind_name(ENG_LAYER_SOFTMAX), "Softmax");
+    eng_error err;
+    eng_tensor *x = eng_tensor_from_data(2, SHAPE(1, 3), (const float[]){ 1, 1, 1 }, &err);
+    eng_tensor *y = eng_layer_call(l, NULL, x, 0, NULL, &err);
+    assert_float_equal(eng_tensor_data(y)[2], 1.0 / 3, 1e-6);
+    eng_tensor_release(x);
+    eng_tensor_release(y);
+    eng_layer_release(l);
 }
 
 static void test_nn_layer_init(void **state)
