@@ -648,9 +648,12 @@ eng_tensor *eng_ag_index_get(eng_ag *ag, eng_tensor *t, int n, const eng_index *
  * Fast path. fit/evaluate/predict do not go through generic autograd: each layer has forward
  * and backward kernels (engine/nn_kernels.c, nn_conv.c) that run on buffers the model
  * allocates once per batch size (no allocation per step); matmul and convolution (im2col) run
- * on cblas_sgemm. Backward kernels accumulate (+=) into gradient buffers; the model zeroes
- * them before each step. Calling a layer or a model on a tensor (eng_layer_call,
- * eng_model_call) records one autograd node per layer, so PyTorch-style loops work too.
+ * on cblas_sgemm. Backward kernels accumulate (+=) into gradient buffers, as autograd needs;
+ * the fit loop runs them in write mode instead (each buffer is written once per step, so
+ * nothing is zeroed), fuses a last softmax/sigmoid with its cross-entropy, and stops the
+ * backward pass at the first layer with weights. Calling a layer or a model on a tensor
+ * (eng_layer_call, eng_model_call) records one autograd node per layer, so PyTorch-style
+ * loops work too.
  *
  * Ownership: layers, models and optimizers are refcounted (_retain / _release, NULL is fine);
  * a model retains its layers and its optimizer. Tensors returned by the accessors below are
