@@ -512,34 +512,41 @@ static lang_status bi_sum(lang_vm *vm, lang_value *a, lang_value *va, int nva, l
     return reduce(vm, ENG_RED_SUM, "sum()", a[0], a[1], a[2], out);
 }
 
-/* -1, 0, 1 as a < b, a == b, a > b for two numbers or two strings; 2 when they do not compare. */
-static int py_compare(lang_value a, lang_value b)
-{
-    double x, y;
-    if (as_number(a, &x) && as_number(b, &y)) return (x > y) - (x < y);
-    if (LANG_IS_STR(a) && LANG_IS_STR(b)) {
-        int c = strcmp(LANG_AS_STR(a)->chars, LANG_AS_STR(b)->chars);
-        return (c > 0) - (c < 0);
-    }
-    return 2;
-}
-
-/* Python's max/min over n values (the first of equal ones wins, as in Python). */
+/* Python's max/min over n values with sorted()'s ordering (numbers, strs, lists, tuples);
+ * with a key function the keys are compared. The first of equal ones wins, as in Python. */
 static lang_status py_extreme(lang_vm *vm, const lang_value *items, size_t n, int is_max,
-                              lang_value *out)
+                              lang_value key, lang_value *out)
 {
     const char *fname = is_max ? "max()" : "min()";
     size_t best = 0;
     if (n == 0) return lang_raise(vm, LANG_ERR_VALUE, "%s arg is an empty sequence", fname);
+    lang_value best_key = lang_none();
+    lang_status st = LANG_OK;
+    if (given(key) && (st = lang_call_value(vm, key, 1, &items[0], &best_key)) != LANG_OK) return st;
     for (size_t i = 0; i < n; i++) {
-        int c = py_compare(items[i], items[best]);
-        if (c == 2 || LANG_IS_TENSOR(items[i]))
+        lang_value k = items[i];
+        if (given(key) && i > 0 && (st = lang_call_value(vm, key, 1, &items[i], &k)) != LANG_OK) break;
+        if (given(key) && i == 0) k = lang_incref(best_key);
+        int c = lang_compare_values(given(key) ? k : items[i], given(key) ? best_key : items[best]);
+        if (c == 2 || c == 3 || LANG_IS_TENSOR(items[i])) {
+            if (given(key)) lang_decref(vm, k);
+            lang_decref(vm, best_key);
             return lang_raise(vm, LANG_ERR_TYPE, "%s cannot compare %s and %s%s", fname,
                               lang_type_name(items[i]), lang_type_name(items[best]),
                               LANG_IS_TENSOR(items[i]) ? " (maximum(a, b) and minimum(a, b) "
                               "compare tensors elementwise)" : "");
-        if (is_max ? c > 0 : c < 0) best = i;
+        }
+        if (is_max ? c > 0 : c < 0) {
+            best = i;
+            if (given(key)) {
+                lang_decref(vm, best_key);
+                best_key = lang_incref(k);
+            }
+        }
+        if (given(key)) lang_decref(vm, k);
     }
+    lang_decref(vm, best_key);
+    if (st != LANG_OK) return st;
     *out = lang_incref(items[best]);
     return LANG_OK;
 }
@@ -570,10 +577,18 @@ static lang_status minmax(lang_vm *vm, lang_value *a, lang_value *va, int nva, i
                               "arguments", fname, nva);
         return reduce(vm, op, fname, va[0], nva > 1 ? va[1] : a[1], nva > 2 ? va[2] : a[2], out);
     }
-    if (nva > 1) return py_extreme(vm, va, (size_t)nva, is_max, out);
-    if (LANG_IS_TYPE(va[0], LANG_OBJ_RANGE))
+    if (nva > 1) return py_extreme(vm, va, (size_t)nva, is_max, a[3], out);
+    if (LANG_IS_TYPE(va[0], LANG_OBJ_RANGE) && !given(a[3]))
         return range_extreme(vm, (const lang_range *)va[0].as.obj, is_max, out);
-    if (is_seq(va[0])) return py_extreme(vm, seq_items(va[0]), seq_len(va[0]), is_max, out);
+    if (is_seq(va[0])) return py_extreme(vm, seq_items(va[0]), seq_len(va[0]), is_max, a[3], out);
+    if (LANG_IS_STR(va[0]) || LANG_IS_DICT(va[0]) || LANG_IS_TYPE(va[0], LANG_OBJ_RANGE)) {
+        lang_list *l = lang_list_new(vm, 0);   /* characters, keys: any other iterable */
+        if (!l) return LANG_ERR_MEMORY;
+        lang_status st = lang_list_extend(vm, l, va[0]);
+        if (st == LANG_OK) st = py_extreme(vm, l->items, l->len, is_max, a[3], out);
+        lang_decref(vm, lang_obj_val(l));
+        return st;
+    }
     return lang_raise(vm, LANG_ERR_TYPE, "%s needs a tensor, a list or several numbers, got %s",
                       fname, lang_type_name(va[0]));
 }
@@ -917,13 +932,13 @@ const lang_builtin_def lang_tensor_builtins[] = {
     { "mean", bi_mean, "x, axis=, keepdims=",
       "mean(x, axis=None, keepdims=False)\nThe average of the elements, over axis if given.\n"
       "Example: mean(tensor([1, 2, 3, 4]))   # 2.5" },
-    { "max", bi_max, "*args, axis=, keepdims=",
-      "max(x, axis=None, keepdims=False) or max(a, b, ...)\nThe largest element of a tensor (over "
-      "axis if given); on a list or several numbers, Python's max.\nExample: max(tensor([[1, 5], "
+    { "max", bi_max, "*args, axis=, keepdims=, key=",
+      "max(x, axis=None, keepdims=False) or max(a, b, ..., key=None)\nThe largest element of a tensor (over "
+      "axis if given); on a list, str, dict or several values, Python's max (key= compares key(item)).\nExample: max(tensor([[1, 5], "
       "[3, 2]]), axis=1)   # tensor([5., 3.])" },
-    { "min", bi_min, "*args, axis=, keepdims=",
-      "min(x, axis=None, keepdims=False) or min(a, b, ...)\nThe smallest element of a tensor "
-      "(over axis if given); on a list or several numbers, Python's min.\nExample: min(3, 7)   # 3" },
+    { "min", bi_min, "*args, axis=, keepdims=, key=",
+      "min(x, axis=None, keepdims=False) or min(a, b, ..., key=None)\nThe smallest element of a tensor "
+      "(over axis if given); on a list, str, dict or several values, Python's min (key= compares key(item)).\nExample: min(3, 7)   # 3" },
     { "argmax", bi_argmax, "x, axis=, keepdims=",
       "argmax(x, axis=None)\nThe index of the largest element (in the flattened tensor, or along "
       "axis); the first one on ties.\nExample: argmax(tensor([[1, 9], [8, 2]]), axis=1)   # tensor([1., 0.])" },

@@ -248,6 +248,10 @@ size_t lang_str_offset(const lang_str *s, size_t char_index);        /* byte off
 
 lang_list *lang_list_new(lang_vm *vm, size_t cap);
 lang_status lang_list_append(lang_vm *vm, lang_list *l, lang_value v);  /* takes ownership of v */
+/* Appends every item of an iterable (list, tuple, str, range, dict keys, tensor rows). */
+lang_status lang_list_extend(lang_vm *vm, lang_list *l, lang_value items);
+/* sorted()'s order: -1, 0, 1; 2 when a and b cannot be ordered; 3 when nested too deep. */
+int lang_compare_values(lang_value a, lang_value b);
 lang_tuple *lang_tuple_new(lang_vm *vm, size_t len);                    /* items None */
 
 lang_dict *lang_dict_new(lang_vm *vm);

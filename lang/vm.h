@@ -87,7 +87,6 @@ lang_status lang_op_get_attr(lang_vm *vm, lang_value obj, lang_str *name, lang_v
 lang_status lang_op_set_attr(lang_vm *vm, lang_value obj, lang_str *name, lang_value v);
 lang_builtin *lang_find_method(lang_vm *vm, lang_value obj, const char *name);
 int lang_attr_names(lang_vm *vm, lang_value obj, const char **names, int cap);
-int lang_compare_values(lang_value a, lang_value b);   /* -1, 0, 1; 2: not comparable */
 lang_status lang_op_iter(lang_vm *vm, lang_value v, lang_value *out);
 /* Next item of an iteration state from lang_op_iter: 1 = *item set, 0 = done. */
 int lang_op_next(lang_vm *vm, lang_value iter, double *pos, lang_value *item, lang_status *st);
@@ -96,7 +95,6 @@ lang_status lang_op_unpack_star(lang_vm *vm, lang_value seq, int before, int aft
 
 lang_status lang_op_inplace(lang_vm *vm, lang_opcode op, lang_value a, lang_value b,
                             lang_value *out);
-lang_status lang_list_extend(lang_vm *vm, lang_list *l, lang_value items);
 lang_status lang_build_list(lang_vm *vm, lang_value *items, int n, int flag, lang_value *out);
 lang_status lang_build_dict(lang_vm *vm, lang_value *items, int n, lang_value *out);
 lang_status lang_op_format(lang_vm *vm, lang_value v, lang_str *spec, int repr, lang_value *out);
