@@ -345,9 +345,9 @@ static lang_status bi_ord(lang_vm *vm, lang_value *a, lang_value *va, int nva, l
 }
 
 const lang_builtin_def lang_core_builtins[] = {
-    { "print", bi_print, "*values, sep=, end=",
-      "print(*values, sep=' ', end='\\n')\nWrites the values as text, separated by sep and "
-      "followed by end.\nExample: print(\"loss\", 0.25)  prints  loss 0.25" },
+    { "print", bi_print, "*values, sep=, end=, flush=",
+      "print(*values, sep=' ', end='\\n', flush=False)\nWrites the values as text, separated by sep and "
+      "followed by end (output is always shown at once; flush is accepted for Python's sake).\nExample: print(\"loss\", 0.25)  prints  loss 0.25" },
     { "warn", bi_warn, "message",
       "warn(message)\nWrites 'warning: message' to the error stream (stderr in a terminal, "
       "a red stream in Jupyter).\nExample: warn(\"learning rate is very high\")" },

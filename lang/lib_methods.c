@@ -335,17 +335,28 @@ static lang_status s_case(lang_vm *vm, lang_value *a, lang_value *out, int upper
 static lang_status s_upper(lang_vm *vm, lang_value *a, lang_value *va, int nva, lang_value *out) { return s_case(vm, a, out, 1); }
 static lang_status s_lower(lang_vm *vm, lang_value *a, lang_value *va, int nva, lang_value *out) { return s_case(vm, a, out, 0); }
 
+/* A str argument as counted bytes: a str may hold NUL characters. */
+static lang_status str_arg(lang_vm *vm, lang_value v, const char *what, const char **s, size_t *n)
+{
+    if (!LANG_IS_STR(v))
+        return lang_raise(vm, LANG_ERR_TYPE, "%s must be a str, got %s", what, lang_type_name(v));
+    *s = LANG_AS_STR(v)->chars;
+    *n = LANG_AS_STR(v)->len;
+    return LANG_OK;
+}
+
 static lang_status s_strip_side(lang_vm *vm, lang_value *a, lang_value *out, int left, int right)
 {
     const char *set = " \t\n\r\f\v";
+    size_t nset = 6;
     if (!LANG_IS_UNDEF(a[1]) && !LANG_IS_NONE(a[1])) {
-        lang_status st = lang_arg_str(vm, a[1], "strip() chars", &set);
+        lang_status st = str_arg(vm, a[1], "strip() chars", &set, &nset);
         if (st != LANG_OK) return st;
     }
     const char *s = SELF_STR->chars;
     size_t lo = 0, hi = SELF_STR->len;
-    while (left && lo < hi && strchr(set, s[lo])) lo++;
-    while (right && hi > lo && strchr(set, s[hi - 1])) hi--;
+    while (left && lo < hi && memchr(set, s[lo], nset)) lo++;
+    while (right && hi > lo && memchr(set, s[hi - 1], nset)) hi--;
     return new_str(vm, s + lo, hi - lo, out);
 }
 
@@ -357,10 +368,11 @@ static lang_status s_split(lang_vm *vm, lang_value *a, lang_value *va, int nva, 
 {
     lang_str *s = SELF_STR;
     const char *sep = NULL;
+    size_t nsep = 0;
     if (!LANG_IS_UNDEF(a[1]) && !LANG_IS_NONE(a[1])) {
-        lang_status st = lang_arg_str(vm, a[1], "split() separator", &sep);
+        lang_status st = str_arg(vm, a[1], "split() separator", &sep, &nsep);
         if (st != LANG_OK) return st;
-        if (!*sep) return lang_raise(vm, LANG_ERR_VALUE, "empty separator");
+        if (!nsep) return lang_raise(vm, LANG_ERR_VALUE, "empty separator");
     }
     lang_list *l = lang_list_new(vm, 0);
     if (!l) return LANG_ERR_MEMORY;
@@ -374,14 +386,14 @@ static lang_status s_split(lang_vm *vm, lang_value *a, lang_value *va, int nva, 
             q = p;
             while (q < end && !isspace((unsigned char)*q)) q++;
         } else {
-            q = memmem(p, (size_t)(end - p), sep, strlen(sep));
+            q = memmem(p, (size_t)(end - p), sep, nsep);
             if (!q) q = end;
         }
         lang_str *part = lang_str_new(vm, p, (size_t)(q - p));
         if (!part) return LANG_ERR_MEMORY;
         lang_status st = lang_list_append(vm, l, lang_obj_val(part));
         if (st != LANG_OK) return st;
-        p = q + (sep && q < end ? strlen(sep) : 0);
+        p = q + (sep && q < end ? nsep : 0);
         if (sep && q == end) break;
     }
     return LANG_OK;
@@ -414,11 +426,11 @@ static lang_status s_join(lang_vm *vm, lang_value *a, lang_value *va, int nva, l
 
 static lang_status s_replace(lang_vm *vm, lang_value *a, lang_value *va, int nva, lang_value *out)
 {
-    const char *old, *new_;
-    lang_status st = lang_arg_str(vm, a[1], "replace() old", &old);
-    if (st == LANG_OK) st = lang_arg_str(vm, a[2], "replace() new", &new_);
+    const char *old = "", *new_ = "";
+    size_t lo = 0, ln = 0;
+    lang_status st = str_arg(vm, a[1], "replace() old", &old, &lo);
+    if (st == LANG_OK) st = str_arg(vm, a[2], "replace() new", &new_, &ln);
     if (st != LANG_OK) return st;
-    size_t lo = strlen(old), ln = strlen(new_);
     if (!lo) return new_str(vm, SELF_STR->chars, SELF_STR->len, out);
     lang_buf b = {0};
     const char *p = SELF_STR->chars, *end = p + SELF_STR->len, *q;
@@ -435,10 +447,10 @@ static lang_status s_replace(lang_vm *vm, lang_value *a, lang_value *va, int nva
 
 static lang_status s_affix(lang_vm *vm, lang_value *a, lang_value *out, int prefix)
 {
-    const char *x;
-    lang_status st = lang_arg_str(vm, a[1], prefix ? "startswith() prefix" : "endswith() suffix", &x);
+    const char *x = "";
+    size_t n = 0, len = SELF_STR->len;
+    lang_status st = str_arg(vm, a[1], prefix ? "startswith() prefix" : "endswith() suffix", &x, &n);
     if (st != LANG_OK) return st;
-    size_t n = strlen(x), len = SELF_STR->len;
     int r = n <= len && memcmp(prefix ? SELF_STR->chars : SELF_STR->chars + len - n, x, n) == 0;
     *out = lang_bool(r);
     return LANG_OK;
@@ -449,20 +461,21 @@ static lang_status s_endswith(lang_vm *vm, lang_value *a, lang_value *va, int nv
 
 static lang_status s_find(lang_vm *vm, lang_value *a, lang_value *va, int nva, lang_value *out)
 {
-    const char *x;
-    lang_status st = lang_arg_str(vm, a[1], "find() argument", &x);
+    const char *x = "";
+    size_t n = 0;
+    lang_status st = str_arg(vm, a[1], "find() argument", &x, &n);
     if (st != LANG_OK) return st;
-    const char *q = memmem(SELF_STR->chars, SELF_STR->len, x, strlen(x));
+    const char *q = memmem(SELF_STR->chars, SELF_STR->len, x, n);
     *out = lang_num(q ? (double)lang_utf8_count(SELF_STR->chars, (size_t)(q - SELF_STR->chars)) : -1);
     return LANG_OK;
 }
 
 static lang_status s_count(lang_vm *vm, lang_value *a, lang_value *va, int nva, lang_value *out)
 {
-    const char *x;
-    lang_status st = lang_arg_str(vm, a[1], "count() argument", &x);
+    const char *x = "";
+    size_t n = 0, c = 0;
+    lang_status st = str_arg(vm, a[1], "count() argument", &x, &n);
     if (st != LANG_OK) return st;
-    size_t n = strlen(x), c = 0;
     const char *p = SELF_STR->chars, *end = p + SELF_STR->len, *q;
     if (!n) { *out = lang_num((double)SELF_STR->nchars + 1); return LANG_OK; }
     while ((q = memmem(p, (size_t)(end - p), x, n))) { c++; p = q + n; }
