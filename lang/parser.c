@@ -550,6 +550,11 @@ static lang_node *atom(parser *p)
     case LANG_TOK_LBRACKET: advance(p); return list_display(p, t);
     case LANG_TOK_LBRACE: advance(p); return dict_display(p, t);
     default:
+        if (t.type == LANG_TOK_ELSE || t.type == LANG_TOK_ELIF) {
+            snprintf(p->err->hint, sizeof p->err->hint, "%s must line up with its if (same "
+                     "indentation) and follow the if's block", t.type == LANG_TOK_ELSE ? "else" : "elif");
+            fail_at(p, t, "'%s' without an 'if' before it", t.type == LANG_TOK_ELSE ? "else" : "elif");
+        }
         fail_at(p, t, "expected an expression, found %s", found(p, buf, sizeof buf));
         return NULL;
     }
@@ -1173,13 +1178,17 @@ static lang_node *small_stmt(parser *p)
 /* simple_stmts: small (';' small)* [';'] NEWLINE */
 static void simple_stmts(parser *p, nodevec *out)
 {
+    lang_node *last = NULL;
     do {
         if (check(p, LANG_TOK_NEWLINE) || check(p, LANG_TOK_EOF)) break;
-        vec_push(p, out, small_stmt(p));
+        vec_push(p, out, last = small_stmt(p));
     } while (match(p, LANG_TOK_SEMI));
     if (check(p, LANG_TOK_EOF) || check(p, LANG_TOK_DEDENT)) return;
     if (!match(p, LANG_TOK_NEWLINE)) {
         char buf[64];
+        if (last && last->kind == LANG_N_EXPR && last->a->kind == LANG_N_NAME &&
+            strcmp(last->a->str, "print") == 0)   /* Python 2's print "hello" */
+            snprintf(p->err->hint, sizeof p->err->hint, "print is a function: print(...)");
         fail_at(p, p->cur, "unexpected %s after the statement (one statement per line, or "
                            "separate them with ';')", found(p, buf, sizeof buf));
     }
@@ -1197,8 +1206,11 @@ static lang_node *statement_list(parser *p, nodevec *out)
 static void block(parser *p, lang_node *owner, const char *what)
 {
     char buf[64];
-    if (!check(p, LANG_TOK_COLON))
+    if (!check(p, LANG_TOK_COLON)) {
+        if (check(p, LANG_TOK_ASSIGN) && (owner->kind == LANG_N_IF || owner->kind == LANG_N_WHILE))
+            snprintf(p->err->hint, sizeof p->err->hint, "to compare two values write == (a single = assigns)");
         fail_at(p, p->cur, "expected ':' to start the %s, found %s", what, found(p, buf, sizeof buf));
+    }
     advance(p);
     nodevec body = {0};
     if (!match(p, LANG_TOK_NEWLINE)) {

@@ -148,6 +148,11 @@ void lang_suggest_name(lang_vm *vm, const char *name)
         lang_hint(vm, "tensor functions are built in: write zeros(3), not %s.zeros(3)", name);
         return;
     }
+    if (strcmp(name, "math") == 0 || strcmp(name, "random") == 0) {
+        lang_hint(vm, "%s functions are built in: write %s, not %s.%s", name,
+                  name[0] == 'm' ? "sqrt(x)" : "rand(n)", name, name[0] == 'm' ? "sqrt(x)" : "rand(n)");
+        return;
+    }
     /* the closest defined name; the program's own names win over builtins at equal distance */
     const char *best = NULL;
     int best_d = (strlen(name) <= 3 ? 1 : 2) + 1, best_builtin = 1;

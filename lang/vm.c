@@ -156,7 +156,10 @@ static lang_status call_method(lang_vm *vm, lang_str *name, int argc, lang_tuple
     if (st != LANG_OK) return st;
     lang_decref(vm, *recv);
     *recv = attr;
-    return call_value(vm, recv, argc, kwnames, sp_io, entered);
+    st = call_value(vm, recv, argc, kwnames, sp_io, entered);
+    if (st == LANG_ERR_TYPE && strstr(vm->err->msg, "is not callable"))
+        lang_hint(vm, "%s is a value, not a method: write .%s without ()", name->chars, name->chars);
+    return st;
 }
 
 static lang_status make_closure(lang_vm *vm, lang_proto *p, int ndefaults, lang_value *defaults,

@@ -135,6 +135,11 @@ static lang_status key_error(lang_vm *vm, lang_dict *d, lang_value key)
 
 lang_status lang_op_get_index(lang_vm *vm, lang_value obj, lang_value idx, lang_value *out)
 {
+    if (LANG_IS_TYPE(obj, LANG_OBJ_FUNC) || LANG_IS_TYPE(obj, LANG_OBJ_BUILTIN)) {
+        lang_raise(vm, LANG_ERR_TYPE, "a function cannot be indexed");
+        lang_hint(vm, "call a function with parentheses: f(...)");
+        return LANG_ERR_TYPE;
+    }
     size_t i;
     lang_status st;
     if (LANG_IS_TENSOR(obj)) return lang_tensor_get_index(vm, obj, idx, out);
@@ -378,7 +383,16 @@ static lang_status no_attribute(lang_vm *vm, lang_value obj, const char *name)
             best_d = d;
         }
     }
-    if (best) lang_hint(vm, "did you mean '%s'?", best);
+    /* habits from other languages */
+    int sized = LANG_IS_LIST(obj) || LANG_IS_TUPLE(obj) || LANG_IS_STR(obj) || LANG_IS_DICT(obj);
+    if (sized && (strcmp(name, "length") == 0 || strcmp(name, "len") == 0 || strcmp(name, "size") == 0 ||
+                  strcmp(name, "count") == 0))
+        lang_hint(vm, "the number of items is len(x), a builtin function");
+    else if (LANG_IS_LIST(obj) && (strcmp(name, "push") == 0 || strcmp(name, "add") == 0))
+        lang_hint(vm, "did you mean 'append'?");
+    else if ((strcmp(name, "includes") == 0 || strcmp(name, "contains") == 0) && sized)
+        lang_hint(vm, "to test membership write: item in x");
+    else if (best) lang_hint(vm, "did you mean '%s'?", best);
     else if (LANG_IS_TENSOR(obj) && strcmp(name, "append") == 0)
         lang_hint(vm, "a bracket of numbers is a tensor; start from [] for a list: xs = []");
     return LANG_ERR_NAME;
