@@ -171,7 +171,7 @@ lang_status lang_disassemble(lang_vm *vm, const char *src, const char *file, cha
         return err->kind;
     }
     lang_buf b = {0};
-    lang_disasm_proto(&b, p);
+    lang_disasm_proto(&b, p, vm->globals.names);
     lang_decref(vm, lang_obj_val(p));
     if (b.oom) {
         lang_buf_free(&b);

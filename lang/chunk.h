@@ -129,8 +129,9 @@ typedef struct lang_func {
 } lang_func;
 
 void lang_chunk_free(lang_chunk *c);
-/* Writes the disassembly of proto (and of every nested proto) into b. */
-void lang_disasm_proto(lang_buf *b, const lang_proto *proto);
+/* Writes the disassembly of proto (and of every nested proto) into b; `globals` (may be NULL)
+ * names the global slots. */
+void lang_disasm_proto(lang_buf *b, const lang_proto *proto, char *const *globals);
 const char *lang_op_name(lang_opcode op);
 
 #endif

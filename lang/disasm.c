@@ -91,7 +91,8 @@ static void write_const(lang_buf *b, const lang_proto *p, unsigned k)
 }
 
 /* Prints one instruction; returns the offset of the next. */
-static size_t disasm_instr(lang_buf *b, const lang_proto *p, size_t off, int prev_line)
+static size_t disasm_instr(lang_buf *b, const lang_proto *p, size_t off, int prev_line,
+                           char *const *globals)
 {
     const uint8_t *code = p->chunk.code;
     lang_opcode op = (lang_opcode)code[off];
@@ -125,6 +126,12 @@ static size_t disasm_instr(lang_buf *b, const lang_proto *p, size_t off, int pre
     else if (op == LANG_OP_GET_LOCAL || op == LANG_OP_SET_LOCAL || op == LANG_OP_GET_CELL ||
              op == LANG_OP_SET_CELL || op == LANG_OP_MAKE_CELL || op == LANG_OP_DEL_LOCAL)
         lang_buf_addf(b, "  %s", p->local_names && p->local_names[args[0]] ? p->local_names[args[0]] : "?");
+    else if (globals && (op == LANG_OP_GET_GLOBAL || op == LANG_OP_SET_GLOBAL ||
+                         op == LANG_OP_DEL_GLOBAL || op == LANG_OP_INPLACE_GLOBAL ||
+                         op == LANG_OP_FOR_LOOP_GLOBAL))
+        lang_buf_addf(b, "  %s", globals[args[0]]);
+    else if (globals && op == LANG_OP_INPLACE_GG)
+        lang_buf_addf(b, "  %s %s", globals[args[0]], globals[args[1]]);
     else if (op == LANG_OP_GET_FREE || op == LANG_OP_SET_FREE)
         lang_buf_addf(b, "  %s", p->free_names && p->free_names[args[0]] ? p->free_names[args[0]] : "?");
     if (op == LANG_OP_CLOSURE) {   /* then one (from_local, index) pair per captured cell */
@@ -136,21 +143,21 @@ static size_t disasm_instr(lang_buf *b, const lang_proto *p, size_t off, int pre
     return at;
 }
 
-void lang_disasm_proto(lang_buf *b, const lang_proto *p)
+void lang_disasm_proto(lang_buf *b, const lang_proto *p, char *const *globals)
 {
     lang_buf_addf(b, "== %s (%d params, %d locals, stack %d) ==\n", p->name->chars, p->nparams,
                   p->nlocals, p->max_stack);
     int prev = -1;
     for (size_t off = 0; off < p->chunk.len;) {
         int line = p->chunk.pos[off].line;
-        off = disasm_instr(b, p, off, prev);
+        off = disasm_instr(b, p, off, prev, globals);
         prev = line;
     }
     for (size_t i = 0; i < p->chunk.nconsts; i++) {
         lang_value v = p->chunk.consts[i];
         if (LANG_IS_TYPE(v, LANG_OBJ_PROTO)) {
             lang_buf_add(b, "\n", 1);
-            lang_disasm_proto(b, (const lang_proto *)v.as.obj);
+            lang_disasm_proto(b, (const lang_proto *)v.as.obj, globals);
         }
     }
 }

@@ -248,8 +248,6 @@ static lang_token punctuation(lang_lexer *lx, const char *start)
     }
     lx->p = start + 1;
     if (*start == '!') return error_tok(lx, "'!' is not an operator here: use 'not' or '!='", start);
-    if ((unsigned char)*start >= 0x80)
-        return error_tok(lx, "unexpected non-ASCII character outside a string", start);
     return error_tok(lx, "unexpected character", start);
 }
 
@@ -321,8 +319,9 @@ lang_token lang_lexer_next(lang_lexer *lx)
     if (is_string_start(start, &quote, &stype)) return string(lx, start, quote, stype);
     if (isdigit((unsigned char)c) || (c == '.' && isdigit((unsigned char)start[1])))
         return number(lx, start);
-    if (isalpha((unsigned char)c) || c == '_') {
-        while (isalnum((unsigned char)*lx->p) || *lx->p == '_') lx->p++;
+    if (isalpha((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80) {
+        /* names may use any non-ASCII letters, as Python's do: a learning rate α or η */
+        while (isalnum((unsigned char)*lx->p) || *lx->p == '_' || (unsigned char)*lx->p >= 0x80) lx->p++;
         return make(lx, keyword_type(start, (size_t)(lx->p - start)), start);
     }
     return punctuation(lx, start);

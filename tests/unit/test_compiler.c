@@ -40,7 +40,7 @@ static lang_proto *child(lang_proto *p, const char *name)
 static int has_op(const lang_proto *p, lang_opcode op)
 {
     lang_buf b = {0};
-    lang_disasm_proto(&b, p);
+    lang_disasm_proto(&b, p, NULL);
     int found = b.data && strstr(b.data, lang_op_name(op)) != NULL;
     lang_buf_free(&b);
     return found;

@@ -112,7 +112,7 @@ static void test_disasm_proto_direct(void **state)
     lang_error err;
     assert_int_equal(lang_compile(f->vm, "print('x')", "<d>", 0, &p, &err), LANG_OK);
     lang_buf b = {0};
-    lang_disasm_proto(&b, p);
+    lang_disasm_proto(&b, p, NULL);
     assert_false(b.oom);
     assert_non_null(b.data);
     assert_non_null(strstr(b.data, "'x'"));
