@@ -1,7 +1,8 @@
 /* test_nn_call.c -- engine/nn_call.c: calling layers and models on tensors. The outputs equal
  * predict's; backward through the recorded nodes gives the fast path's gradients (the same
- * kernels reached two ways) and input gradients that match finite differences; convolutions
- * over many samples run in chunks; nothing is recorded without autograd. */
+ * kernels reached two ways) and input gradients that match finite differences for every
+ * layer kind (Dropout with a fixed mask); convolutions over many samples run in chunks;
+ * nothing is recorded without autograd. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -103,12 +104,15 @@ typedef struct xgrad_ctx {
     const float *G;
 } xgrad_ctx;
 
+/* The same generator state for every evaluation: Dropout draws the same mask each time. */
 static double layer_dot(const float *v, void *p)
 {
     xgrad_ctx *c = p;
     eng_error err;
+    eng_rng rng;
+    eng_rng_seed(&rng, 77);
     eng_tensor *x = eng_tensor_from_data(c->ndim, c->shape, v, &err);
-    eng_tensor *y = eng_layer_call(c->l, NULL, x, 1, NULL, &err);
+    eng_tensor *y = eng_layer_call(c->l, NULL, x, 1, &rng, &err);
     double s = nn_dot(eng_tensor_data(y), c->G, y->size);
     eng_tensor_release(x);
     eng_tensor_release(y);
@@ -126,7 +130,11 @@ static void check_input_grad(eng_layer_config *cfg, int ndim, const int64_t *sha
     eng_layer *l = eng_layer_new(cfg, &err);
     eng_tensor *x0 = nn_tensor(&rng, ndim, shape, -1, 1);
     eng_tensor *x = eng_param(x0, &err);
-    eng_tensor *y = eng_layer_call(l, &ag, x, 1, &rng, &err);
+    eng_tensor *warm = eng_layer_call(l, NULL, x0, 1, &rng, &err);      /* builds the layer */
+    eng_tensor_release(warm);
+    eng_rng mask_rng;
+    eng_rng_seed(&mask_rng, 77);
+    eng_tensor *y = eng_layer_call(l, &ag, x, 1, &mask_rng, &err);
     assert_non_null(y);
     float *G = nn_rand(&rng, y->size, -1, 1);
     eng_tensor *gt = eng_tensor_from_data(y->ndim, y->shape, G, &err);
@@ -159,6 +167,9 @@ static void test_nn_call_input_gradients(void **state)
     check_input_grad(&c, 2, SHAPE(3, 4));
     c = nn_cfg(ENG_LAYER_FLATTEN, NULL);
     check_input_grad(&c, 3, SHAPE(2, 3, 2));
+    c = nn_cfg(ENG_LAYER_DROPOUT, NULL);
+    c.rate = 0.4;
+    check_input_grad(&c, 2, SHAPE(5, 6));
 }
 
 /* A convolution over more samples than one column buffer holds runs chunk by chunk. */
