@@ -73,7 +73,11 @@ _tr_rows() {
   for threads in 1 2; do
     local epochs=$_tr_epochs
     [ "$model" = mlp ] && [ "$threads" = 1 ] && epochs=10     # also the accuracy run
-    read -r nb tb acc <<<"$(_tr_pair "$model" "$threads" "$epochs")"
+    read -r nb tb acc <<<"$(_tr_pair "$model" "$threads" "$epochs")" || true
+    if [ -z "${nb:-}" ] || [ -z "${tb:-}" ]; then
+      echo "bench: the $model training runs with $threads thread(s) printed no epoch times" >&2
+      exit 1
+    fi
     local r; r=$(fmt_ratio "$nb" "$tb")
     bench_row "$what, one epoch, $threads thread$([ "$threads" = 2 ] && echo s)" \
               "$(fmt_s "$nb")" "PyTorch $_tr_torch" \
