@@ -264,6 +264,18 @@ static char *decode(parser *p, const char *s, size_t len, int raw, size_t *outle
 static lang_node *parse_fstring(parser *p, lang_token t);
 
 /* string: STRING+ (adjacent literals concatenate, as in Python) */
+/* An N_STR node for one plain string token, escapes decoded. */
+static lang_node *plain_string(parser *p, lang_token t)
+{
+    const char *body;
+    size_t len;
+    int raw;
+    string_body(t, &body, &len, &raw);
+    lang_node *n = node_at(p, LANG_N_STR, t);
+    n->str = decode(p, body, len, raw, &n->slen);
+    return n;
+}
+
 /* A literal piece as an f-string part list: plain text becomes one N_STR part. */
 static void push_parts(parser *p, nodevec *parts, lang_node *piece)
 {
@@ -288,13 +300,7 @@ static lang_node *joined_fstring(parser *p, lang_node *first)
         if (t.type == LANG_TOK_FSTRING) {
             push_parts(p, &parts, parse_fstring(p, t));
         } else {
-            const char *body;
-            size_t len;
-            int raw;
-            string_body(t, &body, &len, &raw);
-            lang_node *s = node_at(p, LANG_N_STR, t);
-            s->str = decode(p, body, len, raw, &s->slen);
-            push_parts(p, &parts, s);
+            push_parts(p, &parts, plain_string(p, t));
         }
     }
     f->list = parts.items;
@@ -310,23 +316,16 @@ static lang_node *string_literal(parser *p)
         if (check(p, LANG_TOK_STRING) || check(p, LANG_TOK_FSTRING)) return joined_fstring(p, f);
         return f;
     }
-    const char *body;
-    size_t len;
-    int raw;
-    string_body(first, &body, &len, &raw);
-    lang_node *n = node_at(p, LANG_N_STR, first);
-    n->str = decode(p, body, len, raw, &n->slen);
+    lang_node *n = plain_string(p, first);
     while (check(p, LANG_TOK_STRING) || check(p, LANG_TOK_FSTRING)) {
         if (check(p, LANG_TOK_FSTRING)) return joined_fstring(p, n);
         advance(p);
-        size_t more;
-        string_body(p->prev, &body, &len, &raw);
-        char *tail = decode(p, body, len, raw, &more);
-        char *joined = alloc(p, n->slen + more + 1);
+        lang_node *tail = plain_string(p, p->prev);
+        char *joined = alloc(p, n->slen + tail->slen + 1);
         memcpy(joined, n->str, n->slen);
-        memcpy(joined + n->slen, tail, more + 1);
+        memcpy(joined + n->slen, tail->str, tail->slen + 1);
         n->str = joined;
-        n->slen += more;
+        n->slen += tail->slen;
     }
     return n;
 }
