@@ -10,59 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "lang/ast.h"
-#include "lang/lexer.h"
-
-/* ---- arena --------------------------------------------------------------------------- */
-
-typedef struct lang_arena_block {
-    struct lang_arena_block *next;
-    size_t used, cap;
-    _Alignas(16) unsigned char data[];
-} lang_arena_block;
-
-void *lang_arena_alloc(lang_arena *a, size_t size)
-{
-    size = (size + 15) & ~(size_t)15;
-    lang_arena_block *b = a->head;
-    if (!b || b->used + size > b->cap) {
-        size_t cap = size > 16384 ? size : 16384;
-        b = malloc(sizeof *b + cap);
-        if (!b) return NULL;
-        b->next = a->head;
-        b->used = 0;
-        b->cap = cap;
-        a->head = b;
-    }
-    void *p = b->data + b->used;
-    b->used += size;
-    memset(p, 0, size);
-    return p;
-}
-
-void lang_arena_free(lang_arena *a)
-{
-    while (a->head) {
-        lang_arena_block *next = a->head->next;
-        free(a->head);
-        a->head = next;
-    }
-}
+#include "lang/parser_internal.h"
 
 /* ---- parser state -------------------------------------------------------------------- */
 
-typedef struct parser {
-    lang_lexer lx;
-    lang_token cur, prev;
-    lang_arena *arena;
-    lang_error *err;
-    jmp_buf fail;
-    int line_offset, col_offset;   /* for f-string sub-parsers: where the text sits */
-    int depth;                     /* nesting of expressions, to stop before the C stack ends */
-} parser;
+
 
 #define MAX_NESTING 200
-static void fail_at(parser *p, lang_token t, const char *fmt, ...)
+void lang_p_fail_at(parser *p, lang_token t, const char *fmt, ...)
 {
     lang_error *e = p->err;
     /* at the end of the input more lines could fix it -- but not inside an f-string field
@@ -90,30 +45,30 @@ static lang_node *above(parser *p, lang_node *n, const lang_node *below, const l
     n->height = h + 1;
     if (n->height > MAX_HEIGHT) {
         lang_token t = p->cur;
-        fail_at(p, t, "expression too long: more than %d operations in one chain (split it into "
+        lang_p_fail_at(p, t, "expression too long: more than %d operations in one chain (split it into "
                       "several statements)", MAX_HEIGHT);
     }
     return n;
 }
 
-static void advance(parser *p)
+void lang_p_advance(parser *p)
 {
     p->prev = p->cur;
     p->cur = lang_lexer_next(&p->lx);
-    if (p->cur.type == LANG_TOK_ERROR) fail_at(p, p->cur, "%.*s", (int)p->cur.len, p->cur.start);
+    if (p->cur.type == LANG_TOK_ERROR) lang_p_fail_at(p, p->cur, "%.*s", (int)p->cur.len, p->cur.start);
 }
 
-static int check(parser *p, lang_tok_type t) { return p->cur.type == t; }
+int lang_p_check(parser *p, lang_tok_type t) { return p->cur.type == t; }
 
 static int match(parser *p, lang_tok_type t)
 {
-    if (!check(p, t)) return 0;
-    advance(p);
+    if (!lang_p_check(p, t)) return 0;
+    lang_p_advance(p);
     return 1;
 }
 
 /* "found 'x'" for the current token. */
-static const char *found(parser *p, char *buf, size_t cap)
+const char *lang_p_found(parser *p, char *buf, size_t cap)
 {
     lang_token t = p->cur;
     if (t.type == LANG_TOK_EOF && p->lx.base_depth > 0)
@@ -129,10 +84,10 @@ static void expect(parser *p, lang_tok_type t, const char *context)
 {
     if (match(p, t)) return;
     char buf[64];
-    fail_at(p, p->cur, "expected %s %s, found %s", lang_tok_name(t), context, found(p, buf, sizeof buf));
+    lang_p_fail_at(p, p->cur, "expected %s %s, found %s", lang_tok_name(t), context, lang_p_found(p, buf, sizeof buf));
 }
 
-static void *alloc(parser *p, size_t size)
+void *lang_p_alloc(parser *p, size_t size)
 {
     void *m = lang_arena_alloc(p->arena, size);
     if (!m) {
@@ -144,37 +99,35 @@ static void *alloc(parser *p, size_t size)
 }
 
 /* A token's column in the whole source (an f-string field's tokens sit inside its line). */
-static int tok_col(const parser *p, lang_token t)
+int lang_p_tok_col(const parser *p, lang_token t)
 {
     return t.col + (t.line == 1 ? p->col_offset : 0);
 }
 
-static lang_node *node_at(parser *p, lang_node_kind kind, lang_token t)
+lang_node *lang_p_node_at(parser *p, lang_node_kind kind, lang_token t)
 {
-    lang_node *n = alloc(p, sizeof *n);
+    lang_node *n = lang_p_alloc(p, sizeof *n);
     n->kind = kind;
     n->line = t.line + p->line_offset;
-    n->col = tok_col(p, t);
+    n->col = lang_p_tok_col(p, t);
     n->end_col = n->col + (int)t.len;
     return n;
 }
 
-static char *copy_str(parser *p, const char *s, size_t len)
+char *lang_p_copy_str(parser *p, const char *s, size_t len)
 {
-    char *c = alloc(p, len + 1);
+    char *c = lang_p_alloc(p, len + 1);
     memcpy(c, s, len);
     c[len] = '\0';
     return c;
 }
 
-/* A growable list of node pointers, copied into the arena when done. */
-typedef struct nodevec { lang_node **items; int n, cap; } nodevec;
 
-static void vec_push(parser *p, nodevec *v, lang_node *n)
+void lang_p_vec_push(parser *p, nodevec *v, lang_node *n)
 {
     if (v->n == v->cap) {
         int cap = v->cap ? v->cap * 2 : 8;
-        lang_node **items = alloc(p, (size_t)cap * sizeof *items);
+        lang_node **items = lang_p_alloc(p, (size_t)cap * sizeof *items);
         if (v->n) memcpy(items, v->items, (size_t)v->n * sizeof *items);
         v->items = items;
         v->cap = cap;
@@ -182,251 +135,8 @@ static void vec_push(parser *p, nodevec *v, lang_node *n)
     v->items[v->n++] = n;
 }
 
-static lang_node *expression(parser *p);
 static lang_node *statement_list(parser *p, nodevec *out);
 static void block(parser *p, lang_node *owner, const char *what);
-
-/* ---- literals -------------------------------------------------------------------------- */
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-static size_t put_utf8(char *out, unsigned cp)
-{
-    if (cp < 0x80) { out[0] = (char)cp; return 1; }
-    if (cp < 0x800) { out[0] = (char)(0xC0 | cp >> 6); out[1] = (char)(0x80 | (cp & 63)); return 2; }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | cp >> 12); out[1] = (char)(0x80 | ((cp >> 6) & 63));
-        out[2] = (char)(0x80 | (cp & 63)); return 3;
-    }
-    out[0] = (char)(0xF0 | cp >> 18); out[1] = (char)(0x80 | ((cp >> 12) & 63));
-    out[2] = (char)(0x80 | ((cp >> 6) & 63)); out[3] = (char)(0x80 | (cp & 63)); return 4;
-}
-
-/* Decodes one escape at s (after the backslash) into out; returns chars consumed. */
-static size_t escape(const char *s, char *out, size_t *outlen)
-{
-    int n = 0;
-    unsigned cp = 0;
-    switch (*s) {
-    case 'n': out[(*outlen)++] = '\n'; return 1;
-    case 't': out[(*outlen)++] = '\t'; return 1;
-    case 'r': out[(*outlen)++] = '\r'; return 1;
-    case '0': out[(*outlen)++] = '\0'; return 1;
-    case '\\': case '\'': case '"': out[(*outlen)++] = *s; return 1;
-    case '\n': return 1;
-    case 'x': n = 2; break;
-    case 'u': n = 4; break;
-    case 'U': n = 8; break;
-    default: out[(*outlen)++] = '\\'; return 0;   /* unknown escapes stay, as in Python */
-    }
-    for (int i = 1; i <= n; i++) {
-        int h = hexval(s[i]);
-        if (h < 0) { out[(*outlen)++] = '\\'; return 0; }
-        cp = cp * 16 + (unsigned)h;
-    }
-    if (cp > 0x10FFFF) { out[(*outlen)++] = '\\'; return 0; }
-    *outlen += put_utf8(out + *outlen, cp);
-    return (size_t)n + 1;
-}
-
-/* The body of a string token without prefix and quotes; *raw set for r"..." strings. */
-static void string_body(lang_token t, const char **body, size_t *len, int *raw)
-{
-    const char *s = t.start;
-    *raw = 0;
-    while (*s != '"' && *s != '\'') {
-        if (*s == 'r' || *s == 'R') *raw = 1;
-        s++;
-    }
-    int q = (s[1] == *s && s[2] == *s && t.len - (size_t)(s - t.start) >= 6) ? 3 : 1;
-    *body = s + q;
-    *len = t.len - (size_t)(s - t.start) - 2 * (size_t)q;
-}
-
-static char *decode(parser *p, const char *s, size_t len, int raw, size_t *outlen)
-{
-    char *out = alloc(p, len + 1);
-    *outlen = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '\\' && !raw && i + 1 < len) i += escape(s + i + 1, out, outlen);
-        else out[(*outlen)++] = s[i];
-    }
-    out[*outlen] = '\0';
-    return out;
-}
-
-static lang_node *parse_fstring(parser *p, lang_token t);
-
-/* string: STRING+ (adjacent literals concatenate, as in Python) */
-/* An N_STR node for one plain string token, escapes decoded. */
-static lang_node *plain_string(parser *p, lang_token t)
-{
-    const char *body;
-    size_t len;
-    int raw;
-    string_body(t, &body, &len, &raw);
-    lang_node *n = node_at(p, LANG_N_STR, t);
-    n->str = decode(p, body, len, raw, &n->slen);
-    return n;
-}
-
-/* A literal piece as an f-string part list: plain text becomes one N_STR part. */
-static void push_parts(parser *p, nodevec *parts, lang_node *piece)
-{
-    if (piece->kind == LANG_N_FSTR) {
-        for (int i = 0; i < piece->n; i++) vec_push(p, parts, piece->list[i]);
-    } else if (piece->slen) {
-        vec_push(p, parts, piece);
-    }
-}
-
-/* "a" f"b{x}" "c": adjacent literals join; with an f-string among them the whole is one. */
-static lang_node *joined_fstring(parser *p, lang_node *first)
-{
-    lang_node *f = node_at(p, LANG_N_FSTR, p->prev);
-    f->line = first->line;
-    f->col = first->col;
-    nodevec parts = {0};
-    push_parts(p, &parts, first);
-    while (check(p, LANG_TOK_STRING) || check(p, LANG_TOK_FSTRING)) {
-        advance(p);
-        lang_token t = p->prev;
-        if (t.type == LANG_TOK_FSTRING) {
-            push_parts(p, &parts, parse_fstring(p, t));
-        } else {
-            push_parts(p, &parts, plain_string(p, t));
-        }
-    }
-    f->list = parts.items;
-    f->n = parts.n;
-    return f;
-}
-
-static lang_node *string_literal(parser *p)
-{
-    lang_token first = p->prev;
-    if (first.type == LANG_TOK_FSTRING) {
-        lang_node *f = parse_fstring(p, first);
-        if (check(p, LANG_TOK_STRING) || check(p, LANG_TOK_FSTRING)) return joined_fstring(p, f);
-        return f;
-    }
-    lang_node *n = plain_string(p, first);
-    while (check(p, LANG_TOK_STRING) || check(p, LANG_TOK_FSTRING)) {
-        if (check(p, LANG_TOK_FSTRING)) return joined_fstring(p, n);
-        advance(p);
-        lang_node *tail = plain_string(p, p->prev);
-        char *joined = alloc(p, n->slen + tail->slen + 1);
-        memcpy(joined, n->str, n->slen);
-        memcpy(joined + n->slen, tail->str, tail->slen + 1);
-        n->str = joined;
-        n->slen += tail->slen;
-    }
-    return n;
-}
-
-/* Parses the expression text of one f-string field with a sub-parser. */
-static lang_node *fstring_expr(parser *p, lang_token t, const char *text, size_t len, int col)
-{
-    parser sub;
-    memset(&sub, 0, sizeof sub);
-    char *src = copy_str(p, text, len);
-    lang_lexer_init(&sub.lx, src);
-    sub.lx.depth = sub.lx.base_depth = 1;   /* a field may span lines like a bracket */
-    sub.arena = p->arena;
-    sub.err = p->err;
-    sub.line_offset = t.line - 1 + p->line_offset;
-    sub.col_offset = col - 1;
-    memcpy(sub.fail, p->fail, sizeof(jmp_buf));
-    advance(&sub);
-    if (check(&sub, LANG_TOK_EOF)) fail_at(p, t, "empty expression in f-string braces");
-    lang_node *e = expression(&sub);
-    if (!check(&sub, LANG_TOK_EOF)) fail_at(&sub, sub.cur, "unexpected %s in f-string field",
-                                            lang_tok_name(sub.cur.type));
-    return e;
-}
-
-/* f"text {expr!r:spec} text" -> N_FSTR with N_STR and N_FORMAT parts. */
-static lang_node *parse_fstring(parser *p, lang_token t)
-{
-    const char *body;
-    size_t len;
-    int raw;
-    string_body(t, &body, &len, &raw);
-    lang_node *n = node_at(p, LANG_N_FSTR, t);
-    nodevec parts = {0};
-    size_t i = 0;
-    while (i < len) {
-        size_t j = i;
-        char *lit = alloc(p, len + 1);
-        size_t litlen = 0;
-        for (;;) {
-            if (j + 1 < len && (body[j] == '{' || body[j] == '}') && body[j + 1] == body[j]) {
-                lit[litlen++] = body[j];   /* {{ or }} */
-                j += 2;
-            } else if (j < len && body[j] != '{' && body[j] != '}') {
-                if (body[j] == '\\' && !raw && j + 1 < len) j += escape(body + j + 1, lit, &litlen) + 1;
-                else lit[litlen++] = body[j++];
-            } else {
-                break;
-            }
-        }
-        if (litlen) {
-            lang_node *s = node_at(p, LANG_N_STR, t);
-            lit[litlen] = '\0';
-            s->str = lit;
-            s->slen = litlen;
-            vec_push(p, &parts, s);
-        }
-        i = j;
-        if (i >= len || (body[i] != '{' && body[i] != '}')) continue;
-        if (body[i] == '}') fail_at(p, t, "single '}' is not allowed in an f-string: write '}}'");
-        size_t start = ++i;
-        int depth = 0;
-        while (i < len && (depth > 0 || (body[i] != '}' && body[i] != ':' && body[i] != '!'))) {
-            if (body[i] == '(' || body[i] == '[' || body[i] == '{') depth++;
-            if (body[i] == ')' || body[i] == ']' || body[i] == '}') depth--;
-            i++;
-        }
-        if (i >= len) fail_at(p, t, "f-string: expected '}'");
-        lang_node *f = node_at(p, LANG_N_FORMAT, t);
-        f->a = fstring_expr(p, t, body + start, i - start, t.col + (int)(body - t.start + start));
-        if (body[i] == '!') {
-            if (i + 1 < len && body[i + 1] == 'r') f->flag = 1;
-            i += 2;
-        }
-        if (i < len && body[i] == ':') {
-            size_t s0 = ++i;
-            while (i < len && body[i] != '}') i++;
-            f->str = copy_str(p, body + s0, i - s0);
-        }
-        if (i >= len) fail_at(p, t, "f-string: expected '}'");
-        i++;
-        vec_push(p, &parts, f);
-    }
-    n->list = parts.items;
-    n->n = parts.n;
-    return n;
-}
-
-static lang_node *number_literal(parser *p)
-{
-    lang_token t = p->prev;
-    char buf[128];
-    size_t k = 0;
-    for (size_t i = 0; i < t.len && k < sizeof buf - 1; i++)
-        if (t.start[i] != '_') buf[k++] = t.start[i];
-    buf[k] = '\0';
-    lang_node *n = node_at(p, LANG_N_NUM, t);
-    n->num = (k > 2 && buf[0] == '0' && (buf[1] == 'x' || buf[1] == 'X'))
-                 ? (double)strtoull(buf + 2, NULL, 16) : strtod(buf, NULL);
-    return n;
-}
 
 /* ---- expressions ----------------------------------------------------------------------- */
 
@@ -439,15 +149,15 @@ static void comprehension(parser *p, lang_node *comp)
 {
     nodevec clauses = {0};
     while (match(p, LANG_TOK_FOR)) {
-        lang_node *c = node_at(p, LANG_N_COMPFOR, p->prev);
+        lang_node *c = lang_p_node_at(p, LANG_N_COMPFOR, p->prev);
         c->a = target_list(p);
         expect(p, LANG_TOK_IN, "in a comprehension");
         c->b = or_expr(p);
         nodevec conds = {0};
-        while (match(p, LANG_TOK_IF)) vec_push(p, &conds, or_expr(p));
+        while (match(p, LANG_TOK_IF)) lang_p_vec_push(p, &conds, or_expr(p));
         c->list = conds.items;
         c->n = conds.n;
-        vec_push(p, &clauses, c);
+        lang_p_vec_push(p, &clauses, c);
     }
     comp->list = clauses.items;
     comp->n = clauses.n;
@@ -456,20 +166,20 @@ static void comprehension(parser *p, lang_node *comp)
 /* A list literal may be a tensor: flag 1 when it has items and none is a starred, comp... */
 static lang_node *list_display(parser *p, lang_token open)
 {
-    lang_node *n = node_at(p, LANG_N_LIST, open);
+    lang_node *n = lang_p_node_at(p, LANG_N_LIST, open);
     if (match(p, LANG_TOK_RBRACKET)) return n;
-    lang_node *first = expression(p);
-    if (check(p, LANG_TOK_FOR)) {
-        lang_node *c = node_at(p, LANG_N_LISTCOMP, open);
+    lang_node *first = lang_p_expression(p);
+    if (lang_p_check(p, LANG_TOK_FOR)) {
+        lang_node *c = lang_p_node_at(p, LANG_N_LISTCOMP, open);
         c->a = first;
         comprehension(p, c);
         expect(p, LANG_TOK_RBRACKET, "to close the list comprehension");
         return c;
     }
     nodevec items = {0};
-    vec_push(p, &items, first);
-    while (match(p, LANG_TOK_COMMA) && !check(p, LANG_TOK_RBRACKET))
-        vec_push(p, &items, expression(p));
+    lang_p_vec_push(p, &items, first);
+    while (match(p, LANG_TOK_COMMA) && !lang_p_check(p, LANG_TOK_RBRACKET))
+        lang_p_vec_push(p, &items, lang_p_expression(p));
     expect(p, LANG_TOK_RBRACKET, "to close the list");
     n->list = items.items;
     n->n = items.n;
@@ -479,14 +189,14 @@ static lang_node *list_display(parser *p, lang_token open)
 
 static lang_node *dict_display(parser *p, lang_token open)
 {
-    lang_node *n = node_at(p, LANG_N_DICT, open);
+    lang_node *n = lang_p_node_at(p, LANG_N_DICT, open);
     nodevec keys = {0}, vals = {0};
-    while (!check(p, LANG_TOK_RBRACE)) {
-        lang_node *k = expression(p);
+    while (!lang_p_check(p, LANG_TOK_RBRACE)) {
+        lang_node *k = lang_p_expression(p);
         expect(p, LANG_TOK_COLON, "between a dict key and its value");
-        lang_node *v = expression(p);
-        if (keys.n == 0 && check(p, LANG_TOK_FOR)) {
-            lang_node *c = node_at(p, LANG_N_LISTCOMP, open);
+        lang_node *v = lang_p_expression(p);
+        if (keys.n == 0 && lang_p_check(p, LANG_TOK_FOR)) {
+            lang_node *c = lang_p_node_at(p, LANG_N_LISTCOMP, open);
             c->flag = 1;
             c->a = k;
             c->b = v;
@@ -494,8 +204,8 @@ static lang_node *dict_display(parser *p, lang_token open)
             expect(p, LANG_TOK_RBRACE, "to close the dict comprehension");
             return c;
         }
-        vec_push(p, &keys, k);
-        vec_push(p, &vals, v);
+        lang_p_vec_push(p, &keys, k);
+        lang_p_vec_push(p, &vals, v);
         if (!match(p, LANG_TOK_COMMA)) break;
     }
     expect(p, LANG_TOK_RBRACE, "to close the dict");
@@ -508,21 +218,21 @@ static lang_node *dict_display(parser *p, lang_token open)
 
 static lang_node *paren(parser *p, lang_token open)
 {
-    if (match(p, LANG_TOK_RPAREN)) return node_at(p, LANG_N_TUPLE, open);
-    lang_node *first = expression(p);
-    if (check(p, LANG_TOK_FOR)) {   /* (x for x in ...) builds a list, as a learner expects */
-        lang_node *c = node_at(p, LANG_N_LISTCOMP, open);
+    if (match(p, LANG_TOK_RPAREN)) return lang_p_node_at(p, LANG_N_TUPLE, open);
+    lang_node *first = lang_p_expression(p);
+    if (lang_p_check(p, LANG_TOK_FOR)) {   /* (x for x in ...) builds a list, as a learner expects */
+        lang_node *c = lang_p_node_at(p, LANG_N_LISTCOMP, open);
         c->a = first;
         comprehension(p, c);
         expect(p, LANG_TOK_RPAREN, "to close the generator expression");
         return c;
     }
     if (match(p, LANG_TOK_RPAREN)) return first;
-    lang_node *t = node_at(p, LANG_N_TUPLE, open);
+    lang_node *t = lang_p_node_at(p, LANG_N_TUPLE, open);
     nodevec items = {0};
-    vec_push(p, &items, first);
-    while (match(p, LANG_TOK_COMMA) && !check(p, LANG_TOK_RPAREN))
-        vec_push(p, &items, expression(p));
+    lang_p_vec_push(p, &items, first);
+    while (match(p, LANG_TOK_COMMA) && !lang_p_check(p, LANG_TOK_RPAREN))
+        lang_p_vec_push(p, &items, lang_p_expression(p));
     expect(p, LANG_TOK_RPAREN, "to close the parenthesis");
     t->list = items.items;
     t->n = items.n;
@@ -535,54 +245,54 @@ static lang_node *atom(parser *p)
     lang_token t = p->cur;
     char buf[64];
     switch (t.type) {
-    case LANG_TOK_NAME: advance(p); {
-        lang_node *n = node_at(p, LANG_N_NAME, t);
-        n->str = copy_str(p, t.start, t.len);
+    case LANG_TOK_NAME: lang_p_advance(p); {
+        lang_node *n = lang_p_node_at(p, LANG_N_NAME, t);
+        n->str = lang_p_copy_str(p, t.start, t.len);
         return n;
     }
-    case LANG_TOK_NUMBER: advance(p); return number_literal(p);
-    case LANG_TOK_STRING: case LANG_TOK_FSTRING: advance(p); return string_literal(p);
-    case LANG_TOK_TRUE: advance(p); return node_at(p, LANG_N_TRUE, t);
-    case LANG_TOK_FALSE: advance(p); return node_at(p, LANG_N_FALSE, t);
-    case LANG_TOK_NONE: advance(p); return node_at(p, LANG_N_NONE, t);
-    case LANG_TOK_LPAREN: advance(p); return paren(p, t);
-    case LANG_TOK_LBRACKET: advance(p); return list_display(p, t);
-    case LANG_TOK_LBRACE: advance(p); return dict_display(p, t);
+    case LANG_TOK_NUMBER: lang_p_advance(p); return lang_p_number_literal(p);
+    case LANG_TOK_STRING: case LANG_TOK_FSTRING: lang_p_advance(p); return lang_p_string_literal(p);
+    case LANG_TOK_TRUE: lang_p_advance(p); return lang_p_node_at(p, LANG_N_TRUE, t);
+    case LANG_TOK_FALSE: lang_p_advance(p); return lang_p_node_at(p, LANG_N_FALSE, t);
+    case LANG_TOK_NONE: lang_p_advance(p); return lang_p_node_at(p, LANG_N_NONE, t);
+    case LANG_TOK_LPAREN: lang_p_advance(p); return paren(p, t);
+    case LANG_TOK_LBRACKET: lang_p_advance(p); return list_display(p, t);
+    case LANG_TOK_LBRACE: lang_p_advance(p); return dict_display(p, t);
     default:
         if (t.type == LANG_TOK_ELSE || t.type == LANG_TOK_ELIF) {
             snprintf(p->err->hint, sizeof p->err->hint, "%s must line up with its if (same "
                      "indentation) and follow the if's block", t.type == LANG_TOK_ELSE ? "else" : "elif");
-            fail_at(p, t, "'%s' without an 'if' before it", t.type == LANG_TOK_ELSE ? "else" : "elif");
+            lang_p_fail_at(p, t, "'%s' without an 'if' before it", t.type == LANG_TOK_ELSE ? "else" : "elif");
         }
-        fail_at(p, t, "expected an expression, found %s", found(p, buf, sizeof buf));
+        lang_p_fail_at(p, t, "expected an expression, found %s", lang_p_found(p, buf, sizeof buf));
         return NULL;
     }
 }
 
 static lang_node *call_args(parser *p, lang_node *callee, lang_token open)
 {
-    lang_node *n = node_at(p, LANG_N_CALL, open);
+    lang_node *n = lang_p_node_at(p, LANG_N_CALL, open);
     n->line = callee->line;
     n->col = callee->col;
-    n->opcol = tok_col(p, open);
+    n->opcol = lang_p_tok_col(p, open);
     n->a = callee;
     nodevec pos = {0}, kw = {0};
     const char **names = NULL;
     int ncap = 0;
-    while (!check(p, LANG_TOK_RPAREN)) {
-        if (check(p, LANG_TOK_NAME)) {
+    while (!lang_p_check(p, LANG_TOK_RPAREN)) {
+        if (lang_p_check(p, LANG_TOK_NAME)) {
             lang_lexer save = p->lx;
             lang_token name = p->cur, prev = p->prev;
-            advance(p);
+            lang_p_advance(p);
             if (match(p, LANG_TOK_ASSIGN)) {
                 if (kw.n == ncap) {
                     ncap = ncap ? ncap * 2 : 4;
-                    const char **nn = alloc(p, (size_t)ncap * sizeof *nn);
+                    const char **nn = lang_p_alloc(p, (size_t)ncap * sizeof *nn);
                     if (kw.n) memcpy(nn, names, (size_t)kw.n * sizeof *nn);
                     names = nn;
                 }
-                names[kw.n] = copy_str(p, name.start, name.len);
-                vec_push(p, &kw, expression(p));
+                names[kw.n] = lang_p_copy_str(p, name.start, name.len);
+                lang_p_vec_push(p, &kw, lang_p_expression(p));
                 if (!match(p, LANG_TOK_COMMA)) break;
                 continue;
             }
@@ -590,24 +300,24 @@ static lang_node *call_args(parser *p, lang_node *callee, lang_token open)
             p->cur = name;
             p->prev = prev;
         }
-        if (kw.n) fail_at(p, p->cur, "a positional argument cannot follow keyword arguments");
+        if (kw.n) lang_p_fail_at(p, p->cur, "a positional argument cannot follow keyword arguments");
         lang_token star = p->cur;
         if (match(p, LANG_TOK_STAR)) {   /* f(*xs): the items of xs as arguments */
-            lang_node *s = node_at(p, LANG_N_STARRED, star);
-            s->a = expression(p);
+            lang_node *s = lang_p_node_at(p, LANG_N_STARRED, star);
+            s->a = lang_p_expression(p);
             n->flag = 1;
-            vec_push(p, &pos, s);
+            lang_p_vec_push(p, &pos, s);
             if (!match(p, LANG_TOK_COMMA)) break;
             continue;
         }
-        lang_node *arg = expression(p);
-        if (check(p, LANG_TOK_FOR) && pos.n == 0) {   /* sum(x*x for x in xs) */
-            lang_node *c = node_at(p, LANG_N_LISTCOMP, open);
+        lang_node *arg = lang_p_expression(p);
+        if (lang_p_check(p, LANG_TOK_FOR) && pos.n == 0) {   /* sum(x*x for x in xs) */
+            lang_node *c = lang_p_node_at(p, LANG_N_LISTCOMP, open);
             c->a = arg;
             comprehension(p, c);
             arg = c;
         }
-        vec_push(p, &pos, arg);
+        lang_p_vec_push(p, &pos, arg);
         if (!match(p, LANG_TOK_COMMA)) break;
     }
     expect(p, LANG_TOK_RPAREN, "to close the call's arguments");
@@ -623,34 +333,34 @@ static lang_node *subscript(parser *p)
 {
     lang_token t = p->cur;
     lang_node *lo = NULL;
-    if (!check(p, LANG_TOK_COLON)) {
-        lo = expression(p);
-        if (!check(p, LANG_TOK_COLON)) return lo;
+    if (!lang_p_check(p, LANG_TOK_COLON)) {
+        lo = lang_p_expression(p);
+        if (!lang_p_check(p, LANG_TOK_COLON)) return lo;
     }
-    lang_node *s = node_at(p, LANG_N_SLICE, t);
+    lang_node *s = lang_p_node_at(p, LANG_N_SLICE, t);
     s->a = lo;
-    advance(p);   /* ':' */
-    if (!check(p, LANG_TOK_COLON) && !check(p, LANG_TOK_RBRACKET) && !check(p, LANG_TOK_COMMA))
-        s->b = expression(p);
-    if (match(p, LANG_TOK_COLON) && !check(p, LANG_TOK_RBRACKET) && !check(p, LANG_TOK_COMMA))
-        s->c = expression(p);
+    lang_p_advance(p);   /* ':' */
+    if (!lang_p_check(p, LANG_TOK_COLON) && !lang_p_check(p, LANG_TOK_RBRACKET) && !lang_p_check(p, LANG_TOK_COMMA))
+        s->b = lang_p_expression(p);
+    if (match(p, LANG_TOK_COLON) && !lang_p_check(p, LANG_TOK_RBRACKET) && !lang_p_check(p, LANG_TOK_COMMA))
+        s->c = lang_p_expression(p);
     return s;
 }
 
 static lang_node *index_args(parser *p, lang_node *obj, lang_token open)
 {
-    lang_node *n = node_at(p, LANG_N_INDEX, open);
+    lang_node *n = lang_p_node_at(p, LANG_N_INDEX, open);
     n->line = obj->line;
     n->col = obj->col;
-    n->opcol = tok_col(p, open);
+    n->opcol = lang_p_tok_col(p, open);
     n->a = obj;
     lang_node *first = subscript(p);
-    if (check(p, LANG_TOK_COMMA)) {
-        lang_node *tup = node_at(p, LANG_N_TUPLE, open);
+    if (lang_p_check(p, LANG_TOK_COMMA)) {
+        lang_node *tup = lang_p_node_at(p, LANG_N_TUPLE, open);
         nodevec items = {0};
-        vec_push(p, &items, first);
-        while (match(p, LANG_TOK_COMMA) && !check(p, LANG_TOK_RBRACKET))
-            vec_push(p, &items, subscript(p));
+        lang_p_vec_push(p, &items, first);
+        while (match(p, LANG_TOK_COMMA) && !lang_p_check(p, LANG_TOK_RBRACKET))
+            lang_p_vec_push(p, &items, subscript(p));
         tup->list = items.items;
         tup->n = items.n;
         first = tup;
@@ -672,18 +382,18 @@ static lang_node *primary(parser *p)
         } else if (match(p, LANG_TOK_LBRACKET)) {
             e = above(p, index_args(p, e, t), e, NULL);
         } else if (match(p, LANG_TOK_DOT)) {
-            if (!check(p, LANG_TOK_NAME)) {
+            if (!lang_p_check(p, LANG_TOK_NAME)) {
                 char buf[64];
-                fail_at(p, p->cur, "expected an attribute name after '.', found %s",
-                        found(p, buf, sizeof buf));
+                lang_p_fail_at(p, p->cur, "expected an attribute name after '.', found %s",
+                        lang_p_found(p, buf, sizeof buf));
             }
-            lang_node *a = node_at(p, LANG_N_ATTR, p->cur);
+            lang_node *a = lang_p_node_at(p, LANG_N_ATTR, p->cur);
             a->line = e->line;
             a->col = e->col;
-            a->opcol = tok_col(p, p->cur);
+            a->opcol = lang_p_tok_col(p, p->cur);
             a->a = e;
-            a->str = copy_str(p, p->cur.start, p->cur.len);
-            advance(p);
+            a->str = lang_p_copy_str(p, p->cur.start, p->cur.len);
+            lang_p_advance(p);
             e = above(p, a, e, NULL);
         } else {
             return e;
@@ -695,11 +405,11 @@ static lang_node *unary(parser *p);
 
 static lang_node *binop(parser *p, lang_node *l, lang_token op, lang_node *r)
 {
-    lang_node *n = node_at(p, LANG_N_BINOP, op);
+    lang_node *n = lang_p_node_at(p, LANG_N_BINOP, op);
     n->op = op.type;
     n->line = l->line;
     n->col = l->col;
-    n->opcol = op.line + p->line_offset == l->line ? tok_col(p, op) : 0;   /* the caret goes on the reported line */
+    n->opcol = op.line + p->line_offset == l->line ? lang_p_tok_col(p, op) : 0;   /* the caret goes on the reported line */
     n->a = l;
     n->b = r;
     return above(p, n, l, r);
@@ -718,7 +428,7 @@ static lang_node *power(parser *p)
 static lang_node *unary(parser *p)
 {
     lang_token t = p->cur;
-    if (++p->depth > MAX_NESTING) fail_at(p, t, "expression nested too deeply (more than %d levels)", MAX_NESTING);
+    if (++p->depth > MAX_NESTING) lang_p_fail_at(p, t, "expression nested too deeply (more than %d levels)", MAX_NESTING);
     if (match(p, LANG_TOK_MINUS) || match(p, LANG_TOK_PLUS) || match(p, LANG_TOK_TILDE)) {
         lang_node *operand = unary(p);
         if (t.type == LANG_TOK_MINUS && operand->kind == LANG_N_NUM && operand->col == t.col + 1) {
@@ -727,7 +437,7 @@ static lang_node *unary(parser *p)
             p->depth--;
             return operand;
         }
-        lang_node *n = node_at(p, LANG_N_UNARY, t);
+        lang_node *n = lang_p_node_at(p, LANG_N_UNARY, t);
         n->op = t.type;
         n->a = operand;
         p->depth--;
@@ -761,7 +471,7 @@ static lang_node *arith(parser *p, int min_prec)
         int prec = precedence(p->cur.type);
         if (prec == 0 || prec < min_prec) return l;
         lang_token op = p->cur;
-        advance(p);
+        lang_p_advance(p);
         l = binop(p, l, op, arith(p, prec + 1));
     }
 }
@@ -771,15 +481,15 @@ static int compare_op(parser *p)
     switch (p->cur.type) {
     case LANG_TOK_EQ: case LANG_TOK_NE: case LANG_TOK_LT: case LANG_TOK_LE:
     case LANG_TOK_GT: case LANG_TOK_GE: case LANG_TOK_IN:
-        advance(p);
+        lang_p_advance(p);
         return p->prev.type;
     case LANG_TOK_IS:
-        advance(p);
+        lang_p_advance(p);
         return match(p, LANG_TOK_NOT) ? -LANG_TOK_IS : LANG_TOK_IS;
     case LANG_TOK_NOT: {
         lang_lexer save = p->lx;
         lang_token cur = p->cur, prev = p->prev;
-        advance(p);
+        lang_p_advance(p);
         if (match(p, LANG_TOK_IN)) return -LANG_TOK_IN;   /* "not in" */
         p->lx = save; p->cur = cur; p->prev = prev;
         return 0;
@@ -795,22 +505,22 @@ static lang_node *comparison(parser *p)
     lang_token t = p->cur;
     int op = compare_op(p);
     if (!op) return first;
-    lang_node *n = node_at(p, LANG_N_COMPARE, t);
+    lang_node *n = lang_p_node_at(p, LANG_N_COMPARE, t);
     n->line = first->line;
     n->col = first->col;
-    n->opcol = tok_col(p, t);
+    n->opcol = lang_p_tok_col(p, t);
     nodevec operands = {0};
     int *ops = NULL, nops = 0, cap = 0;
-    vec_push(p, &operands, first);
+    lang_p_vec_push(p, &operands, first);
     while (op) {
         if (nops == cap) {
             cap = cap ? cap * 2 : 4;
-            int *o = alloc(p, (size_t)cap * sizeof *o);
+            int *o = lang_p_alloc(p, (size_t)cap * sizeof *o);
             if (nops) memcpy(o, ops, (size_t)nops * sizeof *o);
             ops = o;
         }
         ops[nops++] = op;
-        vec_push(p, &operands, arith(p, 1));
+        lang_p_vec_push(p, &operands, arith(p, 1));
         op = compare_op(p);
     }
     n->list = operands.items;
@@ -823,7 +533,7 @@ static lang_node *not_expr(parser *p)
 {
     lang_token t = p->cur;
     if (match(p, LANG_TOK_NOT)) {
-        lang_node *n = node_at(p, LANG_N_UNARY, t);
+        lang_node *n = lang_p_node_at(p, LANG_N_UNARY, t);
         n->op = LANG_TOK_NOT;
         n->a = not_expr(p);
         return n;
@@ -834,9 +544,9 @@ static lang_node *not_expr(parser *p)
 static lang_node *and_expr(parser *p)
 {
     lang_node *l = not_expr(p);
-    while (check(p, LANG_TOK_AND)) {
+    while (lang_p_check(p, LANG_TOK_AND)) {
         lang_token t = p->cur;
-        advance(p);
+        lang_p_advance(p);
         lang_node *n = binop(p, l, t, not_expr(p));
         n->kind = LANG_N_AND;
         l = n;
@@ -847,9 +557,9 @@ static lang_node *and_expr(parser *p)
 static lang_node *or_expr(parser *p)
 {
     lang_node *l = and_expr(p);
-    while (check(p, LANG_TOK_OR)) {
+    while (lang_p_check(p, LANG_TOK_OR)) {
         lang_token t = p->cur;
-        advance(p);
+        lang_p_advance(p);
         lang_node *n = binop(p, l, t, and_expr(p));
         n->kind = LANG_N_OR;
         l = n;
@@ -860,27 +570,27 @@ static lang_node *or_expr(parser *p)
 static void params(parser *p, lang_node *fn, lang_tok_type close);
 
 /* expression: lambda | or_expr ['if' or_expr 'else' expression] */
-static lang_node *expression(parser *p)
+lang_node *lang_p_expression(parser *p)
 {
     lang_token t = p->cur;
     if (match(p, LANG_TOK_LAMBDA)) {
-        lang_node *n = node_at(p, LANG_N_LAMBDA, t);
+        lang_node *n = lang_p_node_at(p, LANG_N_LAMBDA, t);
         params(p, n, LANG_TOK_COLON);
         expect(p, LANG_TOK_COLON, "after the lambda's parameters");
-        n->a = expression(p);
+        n->a = lang_p_expression(p);
         return n;
     }
     lang_node *e = or_expr(p);
-    if (check(p, LANG_TOK_IF)) {
+    if (lang_p_check(p, LANG_TOK_IF)) {
         lang_token it = p->cur;
-        advance(p);
-        lang_node *n = node_at(p, LANG_N_IFEXP, it);
+        lang_p_advance(p);
+        lang_node *n = lang_p_node_at(p, LANG_N_IFEXP, it);
         n->line = e->line;
         n->col = e->col;
         n->a = e;
         n->b = or_expr(p);
         expect(p, LANG_TOK_ELSE, "in a conditional expression (x if cond else y)");
-        n->c = expression(p);
+        n->c = lang_p_expression(p);
         return n;
     }
     return e;
@@ -891,8 +601,8 @@ static lang_node *expression(parser *p)
 static lang_node *list_item(parser *p)
 {
     lang_token t = p->cur;
-    if (!match(p, LANG_TOK_STAR)) return expression(p);
-    lang_node *n = node_at(p, LANG_N_STARRED, t);
+    if (!match(p, LANG_TOK_STAR)) return lang_p_expression(p);
+    lang_node *n = lang_p_node_at(p, LANG_N_STARRED, t);
     n->a = primary(p);
     return n;
 }
@@ -906,7 +616,7 @@ static int list_goes_on(parser *p)
         LANG_TOK_COLON, LANG_TOK_IN,
     };
     for (size_t i = 0; i < sizeof enders / sizeof enders[0]; i++)
-        if (check(p, enders[i])) return 0;
+        if (lang_p_check(p, enders[i])) return 0;
     return 1;
 }
 
@@ -914,13 +624,13 @@ static int list_goes_on(parser *p)
 static lang_node *comma_list(parser *p, lang_node *(*item)(parser *p))
 {
     lang_node *first = item(p);
-    if (!check(p, LANG_TOK_COMMA)) return first;
-    lang_node *t = node_at(p, LANG_N_TUPLE, p->cur);
+    if (!lang_p_check(p, LANG_TOK_COMMA)) return first;
+    lang_node *t = lang_p_node_at(p, LANG_N_TUPLE, p->cur);
     t->line = first->line;
     t->col = first->col;
     nodevec items = {0};
-    vec_push(p, &items, first);
-    while (match(p, LANG_TOK_COMMA) && list_goes_on(p)) vec_push(p, &items, item(p));
+    lang_p_vec_push(p, &items, first);
+    while (match(p, LANG_TOK_COMMA) && list_goes_on(p)) lang_p_vec_push(p, &items, item(p));
     t->list = items.items;
     t->n = items.n;
     return t;
@@ -944,7 +654,7 @@ static void check_target(parser *p, lang_node *t, const char *what)
         int stars = 0;
         for (int i = 0; i < t->n; i++) {
             if (t->list[i]->kind == LANG_N_STARRED) {
-                if (++stars > 1) fail_at(p, p->prev, "only one *name is allowed in an assignment");
+                if (++stars > 1) lang_p_fail_at(p, p->prev, "only one *name is allowed in an assignment");
                 check_target(p, t->list[i]->a, what);
             } else {
                 check_target(p, t->list[i], what);
@@ -968,25 +678,25 @@ static void params(parser *p, lang_node *fn, lang_tok_type close)
 {
     nodevec ps = {0};
     int seen_default = 0;
-    while (!check(p, close)) {
-        if (!check(p, LANG_TOK_NAME)) {
+    while (!lang_p_check(p, close)) {
+        if (!lang_p_check(p, LANG_TOK_NAME)) {
             char buf[64];
-            fail_at(p, p->cur, "expected a parameter name, found %s", found(p, buf, sizeof buf));
+            lang_p_fail_at(p, p->cur, "expected a parameter name, found %s", lang_p_found(p, buf, sizeof buf));
         }
-        lang_node *prm = node_at(p, LANG_N_PARAM, p->cur);
-        prm->str = copy_str(p, p->cur.start, p->cur.len);
+        lang_node *prm = lang_p_node_at(p, LANG_N_PARAM, p->cur);
+        prm->str = lang_p_copy_str(p, p->cur.start, p->cur.len);
         for (int i = 0; i < ps.n; i++)
             if (strcmp(ps.items[i]->str, prm->str) == 0)
-                fail_at(p, p->cur, "duplicate parameter '%s'", prm->str);
-        advance(p);
+                lang_p_fail_at(p, p->cur, "duplicate parameter '%s'", prm->str);
+        lang_p_advance(p);
         if (match(p, LANG_TOK_ASSIGN)) {
-            prm->a = expression(p);
+            prm->a = lang_p_expression(p);
             seen_default = 1;
         } else if (seen_default) {
-            fail_at(p, p->prev, "parameter '%s' without a default follows one with a default",
+            lang_p_fail_at(p, p->prev, "parameter '%s' without a default follows one with a default",
                     prm->str);
         }
-        vec_push(p, &ps, prm);
+        lang_p_vec_push(p, &ps, prm);
         if (!match(p, LANG_TOK_COMMA)) break;
     }
     fn->list2 = ps.items;
@@ -995,31 +705,31 @@ static void params(parser *p, lang_node *fn, lang_tok_type close)
 
 static lang_node *def_stmt(parser *p, lang_token kw)
 {
-    lang_node *n = node_at(p, LANG_N_DEF, kw);
-    if (!check(p, LANG_TOK_NAME)) {
+    lang_node *n = lang_p_node_at(p, LANG_N_DEF, kw);
+    if (!lang_p_check(p, LANG_TOK_NAME)) {
         char buf[64];
-        fail_at(p, p->cur, "expected a function name after 'def', found %s", found(p, buf, sizeof buf));
+        lang_p_fail_at(p, p->cur, "expected a function name after 'def', found %s", lang_p_found(p, buf, sizeof buf));
     }
-    n->str = copy_str(p, p->cur.start, p->cur.len);
-    advance(p);
+    n->str = lang_p_copy_str(p, p->cur.start, p->cur.len);
+    lang_p_advance(p);
     expect(p, LANG_TOK_LPAREN, "after the function name");
     params(p, n, LANG_TOK_RPAREN);
     expect(p, LANG_TOK_RPAREN, "to close the parameter list");
-    if (match(p, LANG_TOK_ARROW)) expression(p);   /* annotations are accepted and ignored */
+    if (match(p, LANG_TOK_ARROW)) lang_p_expression(p);   /* annotations are accepted and ignored */
     block(p, n, "function body");
     return n;
 }
 
 static lang_node *if_stmt(parser *p, lang_token kw)
 {
-    lang_node *n = node_at(p, LANG_N_IF, kw);
-    n->a = expression(p);
+    lang_node *n = lang_p_node_at(p, LANG_N_IF, kw);
+    n->a = lang_p_expression(p);
     block(p, n, "if block");
     lang_token t = p->cur;
     if (match(p, LANG_TOK_ELIF)) {
         n->c = if_stmt(p, t);
     } else if (match(p, LANG_TOK_ELSE)) {
-        n->c = node_at(p, LANG_N_BLOCK, t);
+        n->c = lang_p_node_at(p, LANG_N_BLOCK, t);
         block(p, n->c, "else block");
     }
     return n;
@@ -1030,27 +740,27 @@ static lang_node *compound(parser *p)
     lang_token t = p->cur;
     lang_node *n;
     switch (t.type) {
-    case LANG_TOK_IF: advance(p); return if_stmt(p, t);
+    case LANG_TOK_IF: lang_p_advance(p); return if_stmt(p, t);
     case LANG_TOK_WHILE:
-        advance(p);
-        n = node_at(p, LANG_N_WHILE, t);
-        n->a = expression(p);
+        lang_p_advance(p);
+        n = lang_p_node_at(p, LANG_N_WHILE, t);
+        n->a = lang_p_expression(p);
         block(p, n, "while loop body");
         return n;
     case LANG_TOK_FOR:
-        advance(p);
-        n = node_at(p, LANG_N_FOR, t);
+        lang_p_advance(p);
+        n = lang_p_node_at(p, LANG_N_FOR, t);
         n->a = target_list(p);
         check_target(p, n->a, "assign to");
         expect(p, LANG_TOK_IN, "in a for loop (for x in ...)");
         n->b = expr_list(p);
         block(p, n, "for loop body");
         return n;
-    case LANG_TOK_DEF: advance(p); return def_stmt(p, t);
+    case LANG_TOK_DEF: lang_p_advance(p); return def_stmt(p, t);
     case LANG_TOK_WITH:
-        advance(p);
-        n = node_at(p, LANG_N_WITH, t);
-        n->a = expression(p);
+        lang_p_advance(p);
+        n = lang_p_node_at(p, LANG_N_WITH, t);
+        n->a = lang_p_expression(p);
         if (match(p, LANG_TOK_AS)) {
             n->b = target_list(p);
             check_target(p, n->b, "assign to");
@@ -1058,10 +768,10 @@ static lang_node *compound(parser *p)
         block(p, n, "with block");
         return n;
     case LANG_TOK_CLASS:
-        fail_at(p, t, "nabla has no classes; use functions, dicts and the built-in layers");
+        lang_p_fail_at(p, t, "nabla has no classes; use functions, dicts and the built-in layers");
         return NULL;
     case LANG_TOK_TRY:
-        fail_at(p, t, "nabla has no try/except: errors stop the program with a message");
+        lang_p_fail_at(p, t, "nabla has no try/except: errors stop the program with a message");
         return NULL;
     default:
         return NULL;
@@ -1070,14 +780,14 @@ static lang_node *compound(parser *p)
 
 static lang_node *names_stmt(parser *p, lang_node_kind kind, lang_token kw)
 {
-    lang_node *n = node_at(p, kind, kw);
-    const char **names = alloc(p, 64 * sizeof *names);
+    lang_node *n = lang_p_node_at(p, kind, kw);
+    const char **names = lang_p_alloc(p, 64 * sizeof *names);
     do {
-        if (!check(p, LANG_TOK_NAME)) fail_at(p, p->cur, "expected a name after '%.*s'",
+        if (!lang_p_check(p, LANG_TOK_NAME)) lang_p_fail_at(p, p->cur, "expected a name after '%.*s'",
                                               (int)kw.len, kw.start);
-        if (n->n == 64) fail_at(p, p->cur, "too many names in one statement");
-        names[n->n++] = copy_str(p, p->cur.start, p->cur.len);
-        advance(p);
+        if (n->n == 64) lang_p_fail_at(p, p->cur, "too many names in one statement");
+        names[n->n++] = lang_p_copy_str(p, p->cur.start, p->cur.len);
+        lang_p_advance(p);
     } while (match(p, LANG_TOK_COMMA));
     n->names = names;
     return n;
@@ -1096,30 +806,30 @@ static lang_node *expr_stmt(parser *p)
     lang_token start = p->cur;
     lang_node *e = expr_list(p);
     if (is_augop(p->cur.type)) {
-        lang_node *n = node_at(p, LANG_N_AUGASSIGN, p->cur);
+        lang_node *n = lang_p_node_at(p, LANG_N_AUGASSIGN, p->cur);
         n->op = p->cur.type;
         n->line = e->line;
         n->col = e->col;
-        n->opcol = tok_col(p, p->cur);
+        n->opcol = lang_p_tok_col(p, p->cur);
         if (e->kind != LANG_N_NAME && e->kind != LANG_N_INDEX && e->kind != LANG_N_ATTR)
-            check_target(p, node_at(p, LANG_N_NUM, start), "use augmented assignment on");
-        advance(p);
+            check_target(p, lang_p_node_at(p, LANG_N_NUM, start), "use augmented assignment on");
+        lang_p_advance(p);
         n->a = e;
         n->b = expr_list(p);
         return n;
     }
-    if (!check(p, LANG_TOK_ASSIGN)) {
-        lang_node *n = node_at(p, LANG_N_EXPR, start);
+    if (!lang_p_check(p, LANG_TOK_ASSIGN)) {
+        lang_node *n = lang_p_node_at(p, LANG_N_EXPR, start);
         n->a = e;
         return n;
     }
-    lang_node *n = node_at(p, LANG_N_ASSIGN, p->cur);
+    lang_node *n = lang_p_node_at(p, LANG_N_ASSIGN, p->cur);
     n->line = e->line;
     n->col = e->col;
     nodevec targets = {0};
     while (match(p, LANG_TOK_ASSIGN)) {
         check_target(p, e, "assign to");
-        vec_push(p, &targets, e);
+        lang_p_vec_push(p, &targets, e);
         e = expr_list(p);
     }
     n->list = targets.items;
@@ -1133,41 +843,41 @@ static lang_node *small_stmt(parser *p)
     lang_token t = p->cur;
     lang_node *n;
     switch (t.type) {
-    case LANG_TOK_PASS: advance(p); return node_at(p, LANG_N_PASS, t);
-    case LANG_TOK_BREAK: advance(p); return node_at(p, LANG_N_BREAK, t);
-    case LANG_TOK_CONTINUE: advance(p); return node_at(p, LANG_N_CONTINUE, t);
+    case LANG_TOK_PASS: lang_p_advance(p); return lang_p_node_at(p, LANG_N_PASS, t);
+    case LANG_TOK_BREAK: lang_p_advance(p); return lang_p_node_at(p, LANG_N_BREAK, t);
+    case LANG_TOK_CONTINUE: lang_p_advance(p); return lang_p_node_at(p, LANG_N_CONTINUE, t);
     case LANG_TOK_RETURN:
-        advance(p);
-        n = node_at(p, LANG_N_RETURN, t);
-        if (!check(p, LANG_TOK_NEWLINE) && !check(p, LANG_TOK_SEMI) && !check(p, LANG_TOK_EOF) &&
-            !check(p, LANG_TOK_DEDENT))
+        lang_p_advance(p);
+        n = lang_p_node_at(p, LANG_N_RETURN, t);
+        if (!lang_p_check(p, LANG_TOK_NEWLINE) && !lang_p_check(p, LANG_TOK_SEMI) && !lang_p_check(p, LANG_TOK_EOF) &&
+            !lang_p_check(p, LANG_TOK_DEDENT))
             n->a = expr_list(p);
         return n;
-    case LANG_TOK_GLOBAL: advance(p); return names_stmt(p, LANG_N_GLOBAL, t);
-    case LANG_TOK_NONLOCAL: advance(p); return names_stmt(p, LANG_N_NONLOCAL, t);
+    case LANG_TOK_GLOBAL: lang_p_advance(p); return names_stmt(p, LANG_N_GLOBAL, t);
+    case LANG_TOK_NONLOCAL: lang_p_advance(p); return names_stmt(p, LANG_N_NONLOCAL, t);
     case LANG_TOK_DEL: {
-        advance(p);
-        n = node_at(p, LANG_N_DEL, t);
+        lang_p_advance(p);
+        n = lang_p_node_at(p, LANG_N_DEL, t);
         lang_node *targets = expr_list(p);
         check_target(p, targets, "delete");
         n->a = targets;
         return n;
     }
     case LANG_TOK_ASSERT:
-        advance(p);
-        n = node_at(p, LANG_N_ASSERT, t);
-        n->a = expression(p);
-        if (match(p, LANG_TOK_COMMA)) n->b = expression(p);
+        lang_p_advance(p);
+        n = lang_p_node_at(p, LANG_N_ASSERT, t);
+        n->a = lang_p_expression(p);
+        if (match(p, LANG_TOK_COMMA)) n->b = lang_p_expression(p);
         return n;
     case LANG_TOK_IMPORT: case LANG_TOK_FROM:
-        fail_at(p, t, "nabla has no modules to import: tensors, layers and data are built in "
+        lang_p_fail_at(p, t, "nabla has no modules to import: tensors, layers and data are built in "
                       "(zeros(...), not np.zeros(...)); try help()");
         return NULL;
     case LANG_TOK_RAISE: case LANG_TOK_YIELD:
-        fail_at(p, t, "'%.*s' is not supported in nabla", (int)t.len, t.start);
+        lang_p_fail_at(p, t, "'%.*s' is not supported in nabla", (int)t.len, t.start);
         return NULL;
     case LANG_TOK_INDENT:
-        fail_at(p, t, "unexpected indent");
+        lang_p_fail_at(p, t, "unexpected indent");
         return NULL;
     default:
         return expr_stmt(p);
@@ -1179,24 +889,24 @@ static void simple_stmts(parser *p, nodevec *out)
 {
     lang_node *last = NULL;
     do {
-        if (check(p, LANG_TOK_NEWLINE) || check(p, LANG_TOK_EOF)) break;
-        vec_push(p, out, last = small_stmt(p));
+        if (lang_p_check(p, LANG_TOK_NEWLINE) || lang_p_check(p, LANG_TOK_EOF)) break;
+        lang_p_vec_push(p, out, last = small_stmt(p));
     } while (match(p, LANG_TOK_SEMI));
-    if (check(p, LANG_TOK_EOF) || check(p, LANG_TOK_DEDENT)) return;
+    if (lang_p_check(p, LANG_TOK_EOF) || lang_p_check(p, LANG_TOK_DEDENT)) return;
     if (!match(p, LANG_TOK_NEWLINE)) {
         char buf[64];
         if (last && last->kind == LANG_N_EXPR && last->a->kind == LANG_N_NAME &&
             strcmp(last->a->str, "print") == 0)   /* Python 2's print "hello" */
             snprintf(p->err->hint, sizeof p->err->hint, "print is a function: print(...)");
-        fail_at(p, p->cur, "unexpected %s after the statement (one statement per line, or "
-                           "separate them with ';')", found(p, buf, sizeof buf));
+        lang_p_fail_at(p, p->cur, "unexpected %s after the statement (one statement per line, or "
+                           "separate them with ';')", lang_p_found(p, buf, sizeof buf));
     }
 }
 
 static lang_node *statement_list(parser *p, nodevec *out)
 {
     lang_node *c = compound(p);
-    if (c) vec_push(p, out, c);
+    if (c) lang_p_vec_push(p, out, c);
     else simple_stmts(p, out);
     return c;
 }
@@ -1205,21 +915,21 @@ static lang_node *statement_list(parser *p, nodevec *out)
 static void block(parser *p, lang_node *owner, const char *what)
 {
     char buf[64];
-    if (!check(p, LANG_TOK_COLON)) {
-        if (check(p, LANG_TOK_ASSIGN) && (owner->kind == LANG_N_IF || owner->kind == LANG_N_WHILE))
+    if (!lang_p_check(p, LANG_TOK_COLON)) {
+        if (lang_p_check(p, LANG_TOK_ASSIGN) && (owner->kind == LANG_N_IF || owner->kind == LANG_N_WHILE))
             snprintf(p->err->hint, sizeof p->err->hint, "to compare two values write == (a single = assigns)");
-        fail_at(p, p->cur, "expected ':' to start the %s, found %s", what, found(p, buf, sizeof buf));
+        lang_p_fail_at(p, p->cur, "expected ':' to start the %s, found %s", what, lang_p_found(p, buf, sizeof buf));
     }
-    advance(p);
+    lang_p_advance(p);
     nodevec body = {0};
     if (!match(p, LANG_TOK_NEWLINE)) {
         simple_stmts(p, &body);
     } else {
-        if (!check(p, LANG_TOK_INDENT))
-            fail_at(p, p->cur, "expected an indented block for the %s", what);
-        advance(p);
-        while (!check(p, LANG_TOK_DEDENT) && !check(p, LANG_TOK_EOF)) statement_list(p, &body);
-        if (!match(p, LANG_TOK_DEDENT)) fail_at(p, p->cur, "expected the end of the %s", what);
+        if (!lang_p_check(p, LANG_TOK_INDENT))
+            lang_p_fail_at(p, p->cur, "expected an indented block for the %s", what);
+        lang_p_advance(p);
+        while (!lang_p_check(p, LANG_TOK_DEDENT) && !lang_p_check(p, LANG_TOK_EOF)) statement_list(p, &body);
+        if (!match(p, LANG_TOK_DEDENT)) lang_p_fail_at(p, p->cur, "expected the end of the %s", what);
     }
     owner->list = body.items;
     owner->n = body.n;
@@ -1239,10 +949,10 @@ lang_status lang_parse(const char *src, const char *file, lang_arena *arena, lan
     p->err = err;
     lang_status st = LANG_OK;
     if (setjmp(p->fail) == 0) {
-        advance(p);
-        lang_node *prog = node_at(p, LANG_N_BLOCK, p->cur);
+        lang_p_advance(p);
+        lang_node *prog = lang_p_node_at(p, LANG_N_BLOCK, p->cur);
         nodevec body = {0};
-        while (!check(p, LANG_TOK_EOF)) {
+        while (!lang_p_check(p, LANG_TOK_EOF)) {
             if (match(p, LANG_TOK_NEWLINE)) continue;
             statement_list(p, &body);
         }
