@@ -184,7 +184,7 @@ lang_status lang_disassemble(lang_vm *vm, const char *src, const char *file, cha
 }
 
 /* The indentation of the last non-blank line, and whether it opens a block (ends with ':'). */
-static void last_line(const char *src, char indent[64], int *opens, int *indented, int *blank_end)
+static void last_line(const char *src, char indent[64], int *opens, int *blank_end)
 {
     const char *end = src + strlen(src);
     *blank_end = 0;
@@ -204,7 +204,6 @@ static void last_line(const char *src, char indent[64], int *opens, int *indente
         k++;
     }
     indent[k] = '\0';
-    *indented = k > 0;
     const char *q = line_end;   /* ignore a trailing comment when looking for ':' */
     const char *hash = memchr(line, '#', (size_t)(line_end - line));
     if (hash) q = hash;
@@ -218,8 +217,8 @@ static void last_line(const char *src, char indent[64], int *opens, int *indente
 lang_status lang_is_complete(const char *src, char indent[64])
 {
     char ind[64];
-    int opens, indented, blank_end;
-    last_line(src, ind, &opens, &indented, &blank_end);
+    int opens, blank_end;
+    last_line(src, ind, &opens, &blank_end);
     lang_arena arena = {0};
     lang_node *prog = NULL;
     lang_error err;
@@ -244,7 +243,6 @@ lang_status lang_is_complete(const char *src, char indent[64])
             memcpy(indent, ind, strlen(ind) + 1);
         }
     }
-    (void)indented;
     return st;
 }
 

@@ -58,7 +58,6 @@ typedef enum lang_opcode {
     LANG_OP_LIST_EXTEND,    /* u8 depth: the list at stack[-depth-1] gets the popped iterable's items */
     LANG_OP_CALL_STAR,      /* u8 nkw, u16 k keyword names or 0xFFFF: callee arglist kwvalues -> result */
     LANG_OP_GET_ITER,       /* iterable -> iterable state */
-    LANG_OP_FOR_ITER,       /* u16 exit offset: push next item or pop both and jump */
     LANG_OP_FOR_LOOP,       /* u16 back offset: push next item and jump back, or pop both */
     LANG_OP_FOR_LOOP_LOCAL, /* u8 slot, u16 back: like FOR_LOOP, storing the item in a local */
     LANG_OP_FOR_LOOP_GLOBAL,/* u16 global, u16 back: the same for a global */

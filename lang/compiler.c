@@ -24,7 +24,6 @@ typedef struct loop {
     int nbreaks;
     size_t continues[64];      /* for loops: forward jumps to the FOR_LOOP test */
     int ncontinues;
-    int depth;                 /* stack depth at the loop's start */
     int withs;                 /* `with` blocks open at the loop's start */
 } loop;
 
@@ -700,7 +699,7 @@ static void end_loop(compiler *c, loop *l)
 
 static void while_stmt(compiler *c, lang_node *s)
 {
-    loop l = { .outer = c->loops, .start = c->proto->chunk.len, .depth = c->depth, .withs = c->withs };
+    loop l = { .outer = c->loops, .start = c->proto->chunk.len, .withs = c->withs };
     c->loops = &l;
     size_t exit = condition_jump(c, s->a);
     block(c, s->list, s->n);
@@ -716,36 +715,49 @@ static void while_stmt(compiler *c, lang_node *s)
  *   body: <store x> <body>
  *   test: FOR_LOOP body       pushes the next item and jumps back, or pops the state
  * so each iteration costs one dispatch for the loop itself. */
+/* The head of a for loop (statement or comprehension clause) after its iterable: GET_ITER,
+ * the jump to the test, and the store of the item into `target` unless FOR_LOOP stores it
+ * directly (a plain local or global). Returns where the body starts; *to_test is to patch. */
+static size_t for_head(compiler *c, lang_node *target, size_t *to_test)
+{
+    emit_op(c, LANG_OP_GET_ITER, 1);           /* iterable position */
+    *to_test = emit_jump(c, LANG_OP_JUMP, 0);
+    size_t body = c->proto->chunk.len;
+    int index;
+    name_kind kind = target->kind == LANG_N_NAME ? resolve(c, target, &index) : NAME_FREE;
+    if (kind != NAME_LOCAL && kind != NAME_GLOBAL) {
+        c->depth++;                             /* the item FOR_LOOP pushed */
+        store(c, target);
+    }
+    return body;
+}
+
+/* The test at the end of a for loop: the next item goes to `target` and the loop jumps back
+ * to `body`; when the iterable is done the state is popped and execution falls through. */
+static void for_tail(compiler *c, lang_node *target, size_t body, const lang_node *at)
+{
+    int index;
+    name_kind kind = target->kind == LANG_N_NAME ? resolve(c, target, &index) : NAME_FREE;
+    if (kind == NAME_LOCAL) emit_op_u8(c, LANG_OP_FOR_LOOP_LOCAL, -2, index);
+    else if (kind == NAME_GLOBAL) emit_op_u16(c, LANG_OP_FOR_LOOP_GLOBAL, -2, (unsigned)index);
+    else emit_op(c, LANG_OP_FOR_LOOP, -2);
+    size_t dist = c->proto->chunk.len + 2 - body;
+    if (dist > 65535) fail_node(c, LANG_ERR_SYNTAX, at, "this loop body is too large: split it");
+    emit_u16(c, (unsigned)dist);
+}
+
 static void for_stmt(compiler *c, lang_node *s)
 {
     expr(c, s->b);
     set_pos(c, s->b);
-    emit_op(c, LANG_OP_GET_ITER, 1);           /* iterable position */
-    size_t to_test = emit_jump(c, LANG_OP_JUMP, 0);
-    loop l = { .outer = c->loops, .is_for = 1, .depth = c->depth, .withs = c->withs };
+    loop l = { .outer = c->loops, .is_for = 1, .withs = c->withs };
+    size_t to_test, body = for_head(c, s->a, &to_test);
     c->loops = &l;
-    size_t body = c->proto->chunk.len;
-    /* a plain variable as the target: FOR_LOOP stores the item into it directly */
-    int index;
-    name_kind kind = s->a->kind == LANG_N_NAME ? resolve(c, s->a, &index) : NAME_FREE;
-    if (kind != NAME_LOCAL && kind != NAME_GLOBAL) {
-        c->depth++;                             /* the item FOR_LOOP pushed */
-        store(c, s->a);
-    }
     block(c, s->list, s->n);
     patch_jump(c, to_test);
     for (int i = 0; i < l.ncontinues; i++) patch_jump(c, l.continues[i]);
     set_pos(c, s);
-    if (kind == NAME_LOCAL) {
-        emit_op_u8(c, LANG_OP_FOR_LOOP_LOCAL, -2, index);
-    } else if (kind == NAME_GLOBAL) {
-        emit_op_u16(c, LANG_OP_FOR_LOOP_GLOBAL, -2, (unsigned)index);
-    } else {
-        emit_op(c, LANG_OP_FOR_LOOP, -2);       /* falls through with the state popped */
-    }
-    size_t dist = c->proto->chunk.len + 2 - body;
-    if (dist > 65535) fail_node(c, LANG_ERR_SYNTAX, s, "this loop body is too large: split it");
-    emit_u16(c, (unsigned)dist);
+    for_tail(c, s->a, body, s);
     end_loop(c, &l);
 }
 
@@ -903,22 +915,20 @@ static void comprehension_body(compiler *c, lang_node *comp)
     emit_op_u16(c, comp->flag ? LANG_OP_BUILD_DICT : LANG_OP_BUILD_LIST, 1, 0);
     if (!comp->flag) emit_byte(c, 0);
     int loops = comp->n;
-    size_t starts[16], exits[16];
+    size_t bodies[16], tests[16][17];   /* per clause: the jumps to its test (head + ifs) */
+    int ntests[16];
     if (loops > 16) fail_node(c, LANG_ERR_SYNTAX, comp, "too many 'for' clauses");
     for (int i = 0; i < loops; i++) {
         lang_node *clause = comp->list[i];
         if (i == 0) emit_op_u8(c, LANG_OP_GET_LOCAL, 1, 0);
         else expr(c, clause->b);
         set_pos(c, clause->b);
-        emit_op(c, LANG_OP_GET_ITER, 1);
-        starts[i] = c->proto->chunk.len;
-        exits[i] = emit_jump(c, LANG_OP_FOR_ITER, 1);
-        store(c, clause->a);
-        for (int k = 0; k < clause->n; k++) {
+        bodies[i] = for_head(c, clause->a, &tests[i][0]);
+        ntests[i] = 1;
+        if (clause->n > 16) fail_node(c, LANG_ERR_SYNTAX, clause, "too many 'if' conditions");
+        for (int k = 0; k < clause->n; k++) {   /* a false condition skips to the next item */
             expr(c, clause->list[k]);
-            size_t skip = emit_jump(c, LANG_OP_JUMP_IF_TRUE, -1);
-            emit_loop(c, starts[i]);
-            patch_jump(c, skip);
+            tests[i][ntests[i]++] = emit_jump(c, LANG_OP_JUMP_IF_FALSE, -1);
         }
     }
     expr(c, comp->a);
@@ -929,9 +939,8 @@ static void comprehension_body(compiler *c, lang_node *comp)
         emit_op_u8(c, LANG_OP_LIST_APPEND, -1, 2 * loops);
     }
     for (int i = loops - 1; i >= 0; i--) {
-        emit_loop(c, starts[i]);
-        patch_jump(c, exits[i]);
-        c->depth -= 2;
+        for (int k = 0; k < ntests[i]; k++) patch_jump(c, tests[i][k]);
+        for_tail(c, comp->list[i]->a, bodies[i], comp);
     }
     emit_op(c, LANG_OP_RETURN, -1);
 }

@@ -53,7 +53,7 @@ static const op_info op_info_table[LANG_OP_COUNT] = {
     [LANG_OP_LIST_APPEND] = {"LIST_APPEND", "b"}, [LANG_OP_DICT_SET] = {"DICT_SET", "b"},
     [LANG_OP_UNPACK] = {"UNPACK", "b"}, [LANG_OP_UNPACK_STAR] = {"UNPACK_STAR", "bb"},
     [LANG_OP_LIST_EXTEND] = {"LIST_EXTEND", "b"}, [LANG_OP_CALL_STAR] = {"CALL_STAR", "bw"}, [LANG_OP_GET_ITER] = {"GET_ITER", ""},
-    [LANG_OP_FOR_ITER] = {"FOR_ITER", "w"}, [LANG_OP_FOR_LOOP] = {"FOR_LOOP", "w"},
+    [LANG_OP_FOR_LOOP] = {"FOR_LOOP", "w"},
     [LANG_OP_FOR_LOOP_LOCAL] = {"FOR_LOOP_LOCAL", "bw"},
     [LANG_OP_FOR_LOOP_GLOBAL] = {"FOR_LOOP_GLOBAL", "ww"},
     [LANG_OP_INPLACE_LOCAL] = {"INPLACE_LOCAL", "bb"},
@@ -78,7 +78,7 @@ const char *lang_op_name(lang_opcode op)
 static int is_jump(lang_opcode op)
 {
     return op == LANG_OP_JUMP || op == LANG_OP_JUMP_IF_FALSE || op == LANG_OP_JUMP_IF_TRUE ||
-           op == LANG_OP_AND || op == LANG_OP_OR || op == LANG_OP_FOR_ITER;
+           op == LANG_OP_AND || op == LANG_OP_OR;
 }
 
 static void write_const(lang_buf *b, const lang_proto *p, unsigned k)

@@ -287,7 +287,7 @@ static lang_status execute(lang_vm *vm, int entry, lang_value *result)
         L(NEG), L(POS), L(INVERT), L(NOT), L(EQ), L(NE), L(LT), L(LE), L(GT), L(GE),
         L(IN), L(NOT_IN), L(IS), L(IS_NOT), L(INPLACE), L(JUMP), L(LOOP), L(JUMP_IF_FALSE),
         L(JUMP_IF_TRUE), L(AND), L(OR), L(BUILD_LIST), L(BUILD_TUPLE), L(BUILD_DICT),
-        L(LIST_APPEND), L(DICT_SET), L(UNPACK), L(UNPACK_STAR), L(LIST_EXTEND), L(CALL_STAR), L(GET_ITER), L(FOR_ITER), L(FOR_LOOP), L(FOR_LOOP_LOCAL), L(FOR_LOOP_GLOBAL),
+        L(LIST_APPEND), L(DICT_SET), L(UNPACK), L(UNPACK_STAR), L(LIST_EXTEND), L(CALL_STAR), L(GET_ITER), L(FOR_LOOP), L(FOR_LOOP_LOCAL), L(FOR_LOOP_GLOBAL),
         L(INPLACE_LOCAL), L(INPLACE_GLOBAL), L(INPLACE_LL), L(INPLACE_GG), L(ADD_K), L(SUB_K), L(CMP_JUMP), L(CMP_JUMP_K), L(CALL), L(CALL_KW),
         L(CALL_METHOD), L(CALL_METHOD_KW), L(CLOSURE), L(RETURN), L(ECHO), L(FORMAT),
         L(BUILD_STRING), L(ASSERT), L(WITH_ENTER), L(WITH_EXIT),
@@ -771,32 +771,6 @@ op_GET_ITER:
     sp[-1] = v;
     PUSH(lang_num(LANG_IS_TYPE(v, LANG_OBJ_RANGE) ? ((lang_range *)v.as.obj)->start : 0));
     DISPATCH();
-op_FOR_ITER: {
-    unsigned d = READ_U16();
-    lang_value it = sp[-2];
-    if (LANG_IS_TYPE(it, LANG_OBJ_RANGE)) {   /* the hot path: the counter is the next value */
-        lang_range *r = (lang_range *)it.as.obj;
-        double cur = sp[-1].as.num;
-        if (r->step > 0 ? cur < r->stop : cur > r->stop) {
-            sp[-1].as.num = cur + r->step;
-            PUSH(lang_num(cur));
-            DISPATCH();
-        }
-    } else {
-        SAVE();
-        int more = lang_op_next(vm, it, &sp[-1].as.num, &v, &st);
-        if (st != LANG_OK) goto error;
-        if (more) {
-            PUSH(v);
-            DISPATCH();
-        }
-    }
-    lang_decref(vm, it);
-    sp -= 2;
-    ip += d;
-    DISPATCH();
-}
-
 /* The end of a for loop: the next item of sp[-2] (position sp[-1]) goes to STORE(item) and
  * the loop jumps back; when there is none the iteration state is popped. */
 #define FOR_LOOP_BODY(STORE)                                                          \

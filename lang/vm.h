@@ -28,10 +28,6 @@ typedef struct lang_globals {
     size_t index_cap;
 } lang_globals;
 
-typedef struct lang_method_entry {
-    lang_builtin *fn;
-} lang_method_entry;
-
 struct lang_vm {
     lang_host host;
     lang_value *stack, *sp;
