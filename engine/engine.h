@@ -631,7 +631,8 @@ eng_tensor *eng_ag_index_get(eng_ag *ag, eng_tensor *t, int n, const eng_index *
  *     eng_opt_config oc;  eng_opt_config_init(&oc, ENG_OPT_ADAM);
  *     eng_optimizer *opt = eng_optimizer_new(&oc, &err);
  *     eng_loss loss = { ENG_LOSS_SPARSE_CCE, 1 };                   // from_logits
- *     eng_model_compile(m, opt, &loss, ENG_METRIC_ACCURACY, &err);  eng_optimizer_release(opt);
+ *     eng_metrics ms = { 1, { ENG_METRIC_ACCURACY } };
+ *     eng_model_compile(m, opt, &loss, &ms, &err);  eng_optimizer_release(opt);
  *     eng_fit_options fo;  eng_fit_options_init(&fo);  fo.epochs = 10;  fo.rng = &rng;
  *     eng_history *h = eng_model_fit(m, x, y, &fo, &err);          // x (N, 28, 28), y (N,)
  *     ...  eng_history_free(h);  eng_model_release(m);
@@ -777,10 +778,42 @@ const char *eng_loss_name(eng_loss_kind k);           /* "mean_squared_error", .
 eng_tensor *eng_loss_call(const eng_loss *loss, eng_ag *ag, eng_tensor *y_true, eng_tensor *y_pred,
                           eng_error *err);
 
-/* Metrics given to compile (bit flags). Accuracy is Keras's "accuracy": binary (threshold
- * 0.5, or 0 on logits) when y_pred's last axis is 1, sparse categorical when the labels have
- * one axis less (or a last axis of 1), else categorical. */
-enum { ENG_METRIC_ACCURACY = 1 };
+/* Keras's metric names for compile(metrics=[...]), in ORDER eng_metric_id (eng_metric_name).
+ * A metric logs under the name it was given: "acc" logs "acc" and "val_acc", as in Keras.
+ *   accuracy, acc: binary accuracy when y_pred's last axis is 1, sparse categorical when the
+ *     labels have one axis less (or a last axis of 1), else categorical;
+ *   binary_accuracy: y_pred > threshold equals y_true > 0.5, per element; the threshold is 0.5,
+ *     or 0 when the loss is binary cross-entropy from logits (Keras keeps 0.5 there, which
+ *     makes accuracy on logits silently wrong);
+ *   categorical_accuracy: argmax y_pred == argmax y_true (one-hot labels);
+ *   sparse_categorical_accuracy: argmax y_pred == y_true (integer labels);
+ *   mae / mean_absolute_error, mse / mean_squared_error: per element, averaged;
+ *   binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy: as the
+ *     losses, reading logits when the compiled loss is a cross-entropy from logits.
+ * Each is a per-sample value (the mean over the last axis) averaged over the samples seen;
+ * metrics are not weighted by sample_weight or class_weight (Keras's compile metrics). */
+typedef enum eng_metric_id {
+    ENG_METRIC_ACCURACY, ENG_METRIC_ACC, ENG_METRIC_BINARY_ACCURACY,
+    ENG_METRIC_CATEGORICAL_ACCURACY, ENG_METRIC_SPARSE_CATEGORICAL_ACCURACY, ENG_METRIC_MAE,
+    ENG_METRIC_MEAN_ABSOLUTE_ERROR, ENG_METRIC_MSE, ENG_METRIC_MEAN_SQUARED_ERROR,
+    ENG_METRIC_BINARY_CROSSENTROPY, ENG_METRIC_CATEGORICAL_CROSSENTROPY,
+    ENG_METRIC_SPARSE_CATEGORICAL_CROSSENTROPY, ENG_METRIC_COUNT
+} eng_metric_id;
+
+#define ENG_METRICS_MAX 4
+
+/* The metrics of a compiled model, in the order given. */
+typedef struct eng_metrics {
+    int n;
+    eng_metric_id id[ENG_METRICS_MAX];
+} eng_metrics;
+
+/* The id of a Keras metric name; ENG_ERR_VALUE listing the names when it is unknown. */
+int eng_metric_from_name(const char *name, eng_metric_id *out, eng_error *err);
+/* "mae", or "val_mae" when val is nonzero (static strings). */
+const char *eng_metric_name(eng_metric_id id, int val);
+/* Appends id to ms: ENG_ERR_VALUE when ms is full or already has it. */
+int eng_metrics_add(eng_metrics *ms, eng_metric_id id, eng_error *err);
 
 /* ---- optimizers ---- */
 
@@ -849,13 +882,13 @@ eng_tensor *eng_model_grads_buffer(const eng_model *m);
 int eng_model_params(const eng_model *m, eng_tensor **out, int cap);
 
 /* Sets loss, optimizer (retained; its parameters become the model's trainable weights) and
- * metrics (ENG_METRIC_* flags). */
-int eng_model_compile(eng_model *m, eng_optimizer *opt, const eng_loss *loss, int metrics,
-                      eng_error *err);
+ * metrics (copied; NULL for none). */
+int eng_model_compile(eng_model *m, eng_optimizer *opt, const eng_loss *loss,
+                      const eng_metrics *metrics, eng_error *err);
 int eng_model_is_compiled(const eng_model *m);
 eng_optimizer *eng_model_optimizer(const eng_model *m);
 const eng_loss *eng_model_loss(const eng_model *m);
-int eng_model_metrics(const eng_model *m);
+const eng_metrics *eng_model_metrics(const eng_model *m);
 
 /* Keras's Progbar, through a callback: the engine never prints. */
 typedef enum eng_progress_kind {
@@ -865,7 +898,7 @@ typedef enum eng_progress_kind {
     ENG_PROGRESS_STOPPED        /* early stopping ended training after epoch `epoch` */
 } eng_progress_kind;
 
-#define ENG_LOGS_MAX 8
+#define ENG_LOGS_MAX (2 * (1 + ENG_METRICS_MAX))      /* loss and metrics, val_ too */
 
 typedef struct eng_logs {
     int n;
@@ -929,6 +962,16 @@ typedef struct eng_fit_options {
     int shuffle;                /* 1: a new order every epoch, from rng */
     double validation_split;    /* 0: the LAST fraction of x, y is held out (before shuffling) */
     eng_tensor *x_val, *y_val;  /* validation_data (borrowed; overrides validation_split) */
+    eng_tensor *sw_val;         /* validation_data's sample weights (borrowed; may be NULL) */
+    /* Keras's sample_weight and class_weight: each sample's loss (and gradient) is multiplied
+     * by its weight, and the batch loss is still the SUM over the batch divided by its size
+     * ("sum_over_batch_size"). sample_weight (N,) is borrowed; class_weight[c] weighs samples
+     * of class c (integer labels, the argmax of one-hot labels, or y > 0.5 for one output);
+     * every label must be below n_class_weight. Both given: the weights multiply. Metrics
+     * are not weighted. validation_split holds out the weights' tail with the samples. */
+    eng_tensor *sample_weight;
+    const double *class_weight;
+    int64_t n_class_weight;
     int ncallbacks;
     eng_callback *const *callbacks;   /* borrowed */
     eng_rng *rng;               /* shuffling, dropout, lazy build; required */
@@ -967,9 +1010,11 @@ eng_history *eng_model_fit(eng_model *m, eng_tensor *x, eng_tensor *y, const eng
 /* Keras's model.stop_training = True: a callback asks fit to end after the current epoch. */
 void eng_model_request_stop(eng_model *m);
 /* Loss and metrics of x, y in batches of batch_size (inference mode): logs->names "loss"
- * (and "accuracy"). progress (may be NULL) sees one pass with epochs = 0. */
-int eng_model_evaluate(eng_model *m, eng_tensor *x, eng_tensor *y, int64_t batch_size,
-                       eng_logs *logs, eng_progress_fn progress, void *ud, eng_error *err);
+ * and the metrics' names; sample_weight (N,) weighs the loss (may be NULL). progress (may
+ * be NULL) sees one pass with epochs = 0. */
+int eng_model_evaluate(eng_model *m, eng_tensor *x, eng_tensor *y, eng_tensor *sample_weight,
+                       int64_t batch_size, eng_logs *logs, eng_progress_fn progress, void *ud,
+                       eng_error *err);
 /* Outputs for x in batches of batch_size (inference mode). New reference (N, ...out). */
 eng_tensor *eng_model_predict(eng_model *m, eng_tensor *x, int64_t batch_size, eng_rng *rng,
                               eng_progress_fn progress, void *ud, eng_error *err);

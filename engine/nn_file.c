@@ -1,12 +1,12 @@
 /*
  * nn_file.c -- model files: model.save(path) and load_model(path).
  *
- * Format "NABLAMDL", version 1. All numbers little-endian; i32/u32/i64/u64 integers, f32/f64
+ * Format "NABLAMDL", version 2. All numbers little-endian; i32/u32/i64/u64 integers, f32/f64
  * IEEE floats; a str is a u32 byte count then the bytes (no NUL).
  *
  *   header (32 bytes)
  *     magic      8 bytes  "NABLAMDL"
- *     version    u32      1
+ *     version    u32      2 (version 1 files are read too)
  *     flags      u32      bit 0: the model was compiled (loss, metrics, optimizer follow)
  *     body_len   u64      bytes after the header
  *     crc32      u32      CRC-32 (zlib's crc32, ISO-HDLC polynomial) of the body
@@ -21,7 +21,8 @@
  *       momentum f64, epsilon f64, input_ndim i32, input_shape i64 x input_ndim,
  *       nweights u32, then per weight: ndim u32, shape i64 x ndim, values f32 x size
  *     when compiled:
- *       loss kind u32 (eng_loss_kind), from_logits u32, metrics u32 (ENG_METRIC_* flags),
+ *       loss kind u32 (eng_loss_kind), from_logits u32, nmetrics u32, metric u32 x nmetrics
+ *       (eng_metric_id, in compile's order; version 1 had one u32 of flags, bit 0 accuracy),
  *       optimizer kind u32 (eng_opt_kind), learning_rate f64, momentum f64, beta_1 f64,
  *       beta_2 f64, epsilon f64, rho f64, nesterov u32, iterations i64,
  *       state_len u64, state f32 x state_len (velocity / moments, in parameter order)
@@ -42,7 +43,7 @@
 #include "engine/nn_internal.h"
 
 #define NN_MAGIC "NABLAMDL"
-#define NN_VERSION 1u
+#define NN_VERSION 2u
 #define NN_HEADER 32
 #define NN_MAX_FILE ((int64_t)1 << 36)      /* 64 GB: anything larger is not ours */
 
@@ -138,7 +139,8 @@ static void put_compiled(wbuf *b, const eng_model *m)
     const eng_opt_config *c = eng_optimizer_get_config(m->opt);
     put_u32(b, (uint32_t)m->loss.kind);
     put_u32(b, (uint32_t)m->loss.from_logits);
-    put_u32(b, (uint32_t)m->metrics);
+    put_u32(b, (uint32_t)m->metrics.n);
+    for (int i = 0; i < m->metrics.n; i++) put_u32(b, (uint32_t)m->metrics.id[i]);
     put_u32(b, (uint32_t)c->kind);
     put_f64(b, c->learning_rate);
     put_f64(b, c->momentum);
@@ -230,6 +232,7 @@ typedef struct rbuf {
     const unsigned char *p;
     size_t len, pos;
     int bad;
+    uint32_t version;           /* of the file's format */
 } rbuf;
 
 static uint64_t get_u(rbuf *r, int bytes)
@@ -380,13 +383,31 @@ static int read_layers(rbuf *r, eng_model *m, int in_ndim, const int64_t *in, en
     return ENG_OK;
 }
 
+/* compile's metrics: a count and ids, or version 1's flags (bit 0: accuracy). */
+static int read_metrics(rbuf *r, eng_metrics *ms)
+{
+    if (r->version == 1) {
+        if (get_u32(r) & 1u) ms->id[ms->n++] = ENG_METRIC_ACCURACY;
+        return ENG_OK;
+    }
+    uint32_t n = get_u32(r);
+    if (n > ENG_METRICS_MAX) return ENG_ERR_IO;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t id = get_u32(r);
+        if (id >= ENG_METRIC_COUNT || eng_metrics_add(ms, (eng_metric_id)id, NULL) != ENG_OK)
+            return ENG_ERR_IO;
+    }
+    return ENG_OK;
+}
+
 static int read_compiled(rbuf *r, eng_model *m, eng_error *err)
 {
     eng_loss loss;
     uint32_t lk = get_u32(r);
     loss.kind = lk < ENG_LOSS_KIND_COUNT ? (eng_loss_kind)lk : ENG_LOSS_MSE;
     loss.from_logits = get_u32(r) != 0;
-    int metrics = (int)get_u32(r);
+    eng_metrics metrics = { 0 };
+    if (read_metrics(r, &metrics) != ENG_OK) return r->bad = 1, ENG_OK;
     eng_opt_config c;
     uint32_t ok = get_u32(r);
     eng_opt_config_init(&c, ok < ENG_OPT_KIND_COUNT ? (eng_opt_kind)ok : ENG_OPT_SGD);
@@ -403,7 +424,7 @@ static int read_compiled(rbuf *r, eng_model *m, eng_error *err)
         return r->bad = 1, ENG_OK;
     eng_optimizer *o = eng_optimizer_new(&c, err);
     if (!o) return ENG_ERR_VALUE;
-    int st = eng_model_compile(m, o, &loss, metrics, err);
+    int st = eng_model_compile(m, o, &loss, &metrics, err);
     eng_optimizer_release(o);
     if (st != ENG_OK) return st;
     if (n != (uint64_t)nn_optimizer_state_size(m->opt)) return r->bad = 1, ENG_OK;
@@ -467,7 +488,7 @@ static unsigned char *slurp(const char *path, size_t *len, eng_error *err)
 }
 
 static int check_header(const unsigned char *p, size_t len, const char *path, uint32_t *flags,
-                        eng_error *err)
+                        uint32_t *version, eng_error *err)
 {
     if (len < 8 || memcmp(p, NN_MAGIC, 8) != 0) {
         eng_err(err, ENG_ERR_IO, "'%s' is not a nabla model file (it does not start with %s)",
@@ -476,15 +497,16 @@ static int check_header(const unsigned char *p, size_t len, const char *path, ui
         return ENG_ERR_IO;
     }
     if (len < NN_HEADER) return damaged(err, path, "it is truncated (the header is incomplete)");
-    rbuf r = { p, len, 8, 0 };
-    uint32_t version = get_u32(&r);
+    rbuf r = { p, len, 8, 0, 0 };
+    *version = get_u32(&r);
     *flags = get_u32(&r);
     uint64_t body = get_u(&r, 8);
     uint32_t crc = get_u32(&r);
-    if (version != NN_VERSION) {
+    if (*version < 1 || *version > NN_VERSION) {
         eng_err(err, ENG_ERR_IO, "model file '%s' has format version %u; this nabla reads "
-                "version %u", path, version, NN_VERSION);
-        eng_err_hint(err, "it was written by a %s nabla", version > NN_VERSION ? "newer" : "different");
+                "versions 1 to %u", path, *version, NN_VERSION);
+        eng_err_hint(err, "it was written by a %s nabla",
+                     *version > NN_VERSION ? "newer" : "different");
         return ENG_ERR_IO;
     }
     if (body != len - NN_HEADER) {
@@ -509,10 +531,10 @@ eng_model *eng_model_load(const char *path, eng_error *err)
     size_t len;
     unsigned char *p = slurp(path, &len, err);
     if (!p) return NULL;
-    uint32_t flags = 0;
+    uint32_t flags = 0, version = 0;
     eng_model *m = NULL;
-    if (check_header(p, len, path, &flags, err) == ENG_OK) {
-        rbuf r = { p + NN_HEADER, len - NN_HEADER, 0, 0 };
+    if (check_header(p, len, path, &flags, &version, err) == ENG_OK) {
+        rbuf r = { p + NN_HEADER, len - NN_HEADER, 0, 0, version };
         m = parse_body(&r, flags, path, err);
     }
     free(p);

@@ -61,6 +61,7 @@ static int history_append(eng_history *h, const eng_logs *logs, eng_error *err)
 /* Everything a pass over (x, y) needs, resolved once. */
 typedef struct nn_data {
     const float *x, *y;         /* contiguous; y may be NULL (predict) */
+    const float *w;             /* a loss weight per sample of x, or NULL */
     int64_t n;                  /* rows of x used */
     int64_t first;              /* first row of x used (validation_split takes the tail) */
     int64_t x_row, y_row;       /* floats per sample */
@@ -70,9 +71,16 @@ typedef struct nn_pass {
     eng_model *m;
     int64_t K, rows_out;        /* last axis of the output; rows of it per sample */
     int64_t t_row;              /* target floats per sample */
-    nn_acc_kind acc;
+    int nm;                     /* metrics */
+    nn_metric_plan plan[ENG_METRICS_MAX];
     int fused;
 } nn_pass;
+
+/* Running sums of a pass: the (weighted) loss and each metric, over `rows` rows. */
+typedef struct nn_sums {
+    double loss, m[ENG_METRICS_MAX];
+    int64_t rows;
+} nn_sums;
 
 static eng_act last_activation(const eng_model *m)
 {
@@ -102,10 +110,9 @@ static int setup_pass(nn_pass *p, eng_model *m, const eng_tensor *y, int64_t n, 
     int st = eng_loss_check_targets(&m->loss, y, od + 1, shape, err);
     if (st != ENG_OK) return st;
     p->t_row = m->loss.kind == ENG_LOSS_SPARSE_CCE ? p->rows_out : out_size;
-    if (m->metrics & ENG_METRIC_ACCURACY)
-        p->acc = eng_acc_kind(od + 1, p->K, y->ndim, y->shape[y->ndim - 1]);
     p->fused = eng_loss_fusable(&m->loss, last_activation(m));
-    return ENG_OK;
+    p->nm = m->metrics.n;
+    return nn_metrics_plan(p->plan, &m->metrics, &m->loss, od + 1, p->K, y, err);
 }
 
 /* Loads batch rows [start, start + nb) of d (through perm when not NULL) into the workspace. */
@@ -114,23 +121,35 @@ static void load_batch(eng_model *m, const nn_data *d, const int64_t *perm, int6
 {
     nn_gather_rows(m->ws.x, d->x, d->x_row, perm, d->first + start, nb);
     if (d->y) nn_gather_rows(m->ws.y, d->y, d->y_row, perm, d->first + start, nb);
+    if (d->w) nn_gather_rows(m->ws.w, d->w, 1, perm, d->first + start, nb);
+}
+
+/* The loss of the batch in the workspace (and its gradient into dz when not NULL), added to
+ * the running sums with the metrics. */
+static void add_loss(const nn_pass *p, const nn_data *d, int64_t nb, float *dz, nn_sums *sums)
+{
+    nn_ws *ws = &p->m->ws;
+    const float *y = ws->act[p->m->nlayers - 1];
+    int64_t R = nb * p->rows_out;
+    sums->loss += eng_k_loss(&p->m->loss, p->fused, dz, y, ws->y, d->w ? ws->w : NULL,
+                             p->rows_out, R, p->K, R ? 1.0 / (double)R : 0.0);
+    nn_metrics_batch(p->plan, p->nm, y, ws->y, R, p->K, sums->m);
+    sums->rows += R;
 }
 
 /* ---- one training step --------------------------------------------------------------------- */
 
 /* Forward, loss, backward for the nb samples loaded: the gradients of the mean loss end up in
  * the layers' gradient buffers. The backward kernels run in write mode (accumulate 0): each
- * gradient buffer is written exactly once per step, so nothing is zeroed first. Returns the
- * summed row loss. */
-static double forward_backward(const nn_pass *p, int64_t nb, eng_rng *rng, double *correct)
+ * gradient buffer is written exactly once per step, so nothing is zeroed first. */
+static void forward_backward(const nn_pass *p, const nn_data *d, int64_t nb, eng_rng *rng,
+                             nn_sums *sums)
 {
     eng_model *m = p->m;
     nn_ws *ws = &m->ws;
     int L = m->nlayers;
     nn_model_forward(m, nb, 1, rng);
-    int64_t R = nb * p->rows_out;
-    double sum = eng_k_loss(&m->loss, p->fused, p->acc, ws->dact[L - 1], ws->act[L - 1], ws->y,
-                            R, p->K, R ? 1.0 / (double)R : 0.0, correct);
+    add_loss(p, d, nb, ws->dact[L - 1], sums);
     /* Gradients flow back only as far as the first layer with weights: the input gradient of
      * that layer (784 x 256 floats per sample for the MLP's first Dense) would go unused. */
     int first = 0;
@@ -139,14 +158,6 @@ static double forward_backward(const nn_pass *p, int64_t nb, eng_rng *rng, doubl
         nn_layer_bwd(m->layers[i], &ws->slot[i], i > first ? ws->dact[i - 1] : NULL,
                      ws->dact[i], ws->act[i], i ? ws->act[i - 1] : ws->x, nb,
                      i == L - 1 && p->fused, 1, 0, ws->scratch);
-    return sum;
-}
-
-static double train_step(const nn_pass *p, int64_t nb, eng_rng *rng, double *correct)
-{
-    double sum = forward_backward(p, nb, rng, correct);
-    eng_optimizer_step(p->m->opt, NULL);
-    return sum;
 }
 
 /* ---- inference passes ---------------------------------------------------------------------- */
@@ -161,41 +172,36 @@ static void report(const nn_report *r, eng_progress *pr)
     if (r && r->fn) r->fn(r->ud, pr);
 }
 
-static void set_logs(eng_logs *logs, const char *prefix_val, double loss, int acc, double a)
+/* Appends the loss and metric averages of sums (NaN when empty) to logs, val_ names when val. */
+static void set_logs(eng_logs *logs, int val, const nn_pass *p, const nn_sums *sums)
 {
-    int v = prefix_val != NULL;
-    logs->names[logs->n] = v ? "val_loss" : "loss";
-    logs->values[logs->n++] = loss;
-    if (acc) {
-        logs->names[logs->n] = v ? "val_accuracy" : "accuracy";
-        logs->values[logs->n++] = a;
+    double rows = (double)sums->rows;
+    logs->names[logs->n] = val ? "val_loss" : "loss";
+    logs->values[logs->n++] = sums->rows ? sums->loss / rows : NAN;
+    for (int i = 0; i < p->nm; i++) {
+        logs->names[logs->n] = eng_metric_name(p->plan[i].id, val);
+        logs->values[logs->n++] = sums->rows ? sums->m[i] / rows : NAN;
     }
 }
 
-/* Loss and accuracy of d in inference mode, batches of B (workspace ready for B). Progress
+/* Loss and metrics of d in inference mode, batches of B (workspace ready for B). Progress
  * steps are reported when r is not NULL (evaluate). */
 static void eval_pass(const nn_pass *p, const nn_data *d, int64_t B, eng_rng *rng,
-                      const nn_report *r, double *loss, double *acc)
+                      const nn_report *r, nn_sums *sums)
 {
     eng_model *m = p->m;
-    int L = m->nlayers;
-    double sum = 0, right = 0, t0 = nn_now();
-    int64_t steps = (d->n + B - 1) / B, rows = 0;
+    double t0 = nn_now();
+    int64_t steps = (d->n + B - 1) / B;
+    memset(sums, 0, sizeof *sums);
     for (int64_t s = 0; s < steps; s++) {
-        int64_t nb = s == steps - 1 ? d->n - s * B : B, R = nb * p->rows_out;
-        double c = 0;
+        int64_t nb = s == steps - 1 ? d->n - s * B : B;
         load_batch(m, d, NULL, s * B, nb);
         nn_model_forward(m, nb, 0, rng);
-        sum += eng_k_loss(&m->loss, p->fused, p->acc, NULL, m->ws.act[L - 1], m->ws.y, R, p->K,
-                          1.0, &c);
-        right += c;
-        rows += R;
+        add_loss(p, d, nb, NULL, sums);
         eng_progress pr = { ENG_PROGRESS_STEP, 0, 0, s + 1, steps, nn_now() - t0, { 0 } };
-        set_logs(&pr.logs, NULL, sum / (double)rows, p->acc != NN_ACC_NONE, right / (double)rows);
+        set_logs(&pr.logs, 0, p, sums);
         report(r, &pr);
     }
-    *loss = rows ? sum / (double)rows : NAN;
-    *acc = rows ? right / (double)rows : NAN;
 }
 
 static int prepare_xy(eng_model *m, eng_tensor *x, eng_tensor *y, eng_rng *rng, eng_tensor **xc,
@@ -212,16 +218,95 @@ static int prepare_xy(eng_model *m, eng_tensor *x, eng_tensor *y, eng_rng *rng, 
     return err && err->code ? err->code : ENG_ERR_MEMORY;
 }
 
-static nn_data data_of(const eng_tensor *x, const eng_tensor *y, int64_t first, int64_t n)
+static nn_data data_of(const eng_tensor *x, const eng_tensor *y, const float *w, int64_t first,
+                       int64_t n)
 {
-    nn_data d = { eng_tensor_data(x), y ? eng_tensor_data(y) : NULL, n, first,
+    nn_data d = { eng_tensor_data(x), y ? eng_tensor_data(y) : NULL, w, n, first,
                   x->shape[0] ? x->size / x->shape[0] : 0,
                   y && y->shape[0] ? y->size / y->shape[0] : 0 };
     return d;
 }
 
-int eng_model_evaluate(eng_model *m, eng_tensor *x, eng_tensor *y, int64_t batch_size,
-                       eng_logs *logs, eng_progress_fn progress, void *ud, eng_error *err)
+/* ---- sample weights ------------------------------------------------------------------------ */
+
+/* Copies sample_weight, (n,) or (n, 1), into w[n]; what names it in errors. */
+static int copy_sample_weight(float *w, const eng_tensor *sw, int64_t n, const char *what,
+                              eng_error *err)
+{
+    if (!(sw->ndim == 1 || (sw->ndim == 2 && sw->shape[1] == 1)) || sw->shape[0] != n) {
+        char b[ENG_SHAPE_BUF];
+        return eng_err(err, ENG_ERR_SHAPE, "%s must hold one weight per sample, shape (%lld,); "
+                       "got %s", what, (long long)n, eng_shape_format(sw->ndim, sw->shape, b,
+                                                                      sizeof b));
+    }
+    eng_tensor *c = eng_tensor_contiguous((eng_tensor *)sw, err);
+    if (!c) return err && err->code ? err->code : ENG_ERR_MEMORY;
+    memcpy(w, eng_tensor_data(c), (size_t)n * sizeof *w);
+    eng_tensor_release(c);
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(w[i]))
+            return eng_err(err, ENG_ERR_VALUE, "%s of sample %lld is %g; weights must be finite",
+                           what, (long long)i, (double)w[i]);
+    return ENG_OK;
+}
+
+/* The class of sample i: its label, the argmax of its one-hot row, or y > 0.5 for one output. */
+static int64_t class_of(const float *y, int64_t i, int64_t t_row, int64_t K)
+{
+    const float *t = y + i * t_row;
+    if (t_row == 1) return K == 1 ? (t[0] > 0.5f) : (int64_t)t[0];
+    int64_t best = 0;
+    for (int64_t k = 1; k < t_row; k++)
+        if (t[k] > t[best]) best = k;
+    return best;
+}
+
+/* Multiplies w[n] by each sample's class weight (Keras: class_weight folds into sample_weight). */
+static int apply_class_weight(float *w, const eng_fit_options *o, const nn_pass *p,
+                              const float *y, int64_t n, eng_error *err)
+{
+    if (p->rows_out != 1)
+        return eng_err(err, ENG_ERR_VALUE, "class_weight needs one label per sample; these "
+                       "labels have %lld per sample (use sample_weight)", (long long)p->rows_out);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t c = class_of(y, i, p->t_row, p->K);
+        if (c < 0 || c >= o->n_class_weight)
+            return eng_err(err, ENG_ERR_VALUE, "class_weight has no weight for class %lld (the "
+                           "label of sample %lld); give one for every class 0..%lld",
+                           (long long)c, (long long)i, (long long)(p->K > 1 ? p->K - 1 : 1));
+        w[i] *= (float)o->class_weight[c];
+    }
+    return ENG_OK;
+}
+
+/* *out: n loss weights (malloc'd, caller frees), or NULL when sw and the class weights are
+ * both absent. */
+static int make_weights(float **out, const eng_tensor *sw, const eng_fit_options *o,
+                        const nn_pass *p, const float *y, int64_t n, const char *what,
+                        eng_error *err)
+{
+    *out = NULL;
+    int cw = o && o->class_weight;
+    if (!sw && !cw) return ENG_OK;
+    float *w = malloc((size_t)(n > 0 ? n : 1) * sizeof *w);
+    if (!w) return eng_err(err, ENG_ERR_MEMORY, "out of memory for %lld sample weights",
+                           (long long)n);
+    int st = ENG_OK;
+    if (sw) st = copy_sample_weight(w, sw, n, what, err);
+    else
+        for (int64_t i = 0; i < n; i++) w[i] = 1.0f;
+    if (st == ENG_OK && cw) st = apply_class_weight(w, o, p, y, n, err);
+    if (st != ENG_OK) {
+        free(w);
+        return st;
+    }
+    *out = w;
+    return ENG_OK;
+}
+
+int eng_model_evaluate(eng_model *m, eng_tensor *x, eng_tensor *y, eng_tensor *sample_weight,
+                       int64_t batch_size, eng_logs *logs, eng_progress_fn progress, void *ud,
+                       eng_error *err)
 {
     if (!m->compiled)
         return eng_err(err, ENG_ERR_VALUE, "You must compile your model before evaluating it: "
@@ -237,14 +322,19 @@ int eng_model_evaluate(eng_model *m, eng_tensor *x, eng_tensor *y, int64_t batch
     if (st == ENG_OK) st = setup_pass(&p, m, yc, xc->shape[0], err);
     int64_t n = xc ? xc->shape[0] : 0, B = batch_size < n ? batch_size : (n ? n : 1);
     if (st == ENG_OK) st = nn_model_ws(m, B, p.t_row, err);
+    float *w = NULL;
+    if (st == ENG_OK)
+        st = make_weights(&w, sample_weight, NULL, &p, eng_tensor_data(yc), n,
+                          "evaluate() sample_weight", err);
     if (st == ENG_OK) {
-        nn_data d = data_of(xc, yc, 0, n);
+        nn_data d = data_of(xc, yc, w, 0, n);
         nn_report r = { progress, ud };
-        double loss, acc;
-        eval_pass(&p, &d, B, &rng, &r, &loss, &acc);
+        nn_sums sums;
+        eval_pass(&p, &d, B, &rng, &r, &sums);
         logs->n = 0;
-        set_logs(logs, NULL, loss, p.acc != NN_ACC_NONE, acc);
+        set_logs(logs, 0, &p, &sums);
     }
+    free(w);
     eng_tensor_release(xc);
     eng_tensor_release(yc);
     return st;
@@ -264,7 +354,7 @@ eng_tensor *eng_model_predict(eng_model *m, eng_tensor *x, int64_t batch_size, e
     int64_t B = batch_size < n ? batch_size : (n ? n : 1), steps = (n + B - 1) / B;
     int64_t row = m->layers[m->nlayers - 1]->out_size;
     if (nn_model_ws(m, B, 0, err) == ENG_OK) out = eng_tensor_empty(od + 1, shape, err);
-    nn_data d = data_of(xc, NULL, 0, n);
+    nn_data d = data_of(xc, NULL, NULL, 0, n);
     double t0 = nn_now();
     for (int64_t s = 0; out && s < steps; s++) {
         int64_t nb = s == steps - 1 ? n - s * B : B;
@@ -288,6 +378,7 @@ typedef struct fit_state {
     int64_t B, steps;
     int64_t *perm;
     eng_tensor *xc, *yc, *xv, *yv;      /* contiguous data (owned) */
+    float *w, *wv;                      /* loss weights of x and of x_val, or NULL (owned) */
     eng_history *h;
 } fit_state;
 
@@ -308,6 +399,10 @@ static int check_fit_args(const eng_model *m, const eng_fit_options *o, eng_erro
     if (!o->rng) return eng_err(err, ENG_ERR_VALUE, "fit needs a random generator");
     if ((o->x_val == NULL) != (o->y_val == NULL))
         return eng_err(err, ENG_ERR_VALUE, "validation_data must be a pair (x_val, y_val)");
+    for (int64_t c = 0; o->class_weight && c < o->n_class_weight; c++)
+        if (!isfinite(o->class_weight[c]))
+            return eng_err(err, ENG_ERR_VALUE, "class_weight of class %lld is %g; weights must "
+                           "be finite", (long long)c, o->class_weight[c]);
     return ENG_OK;
 }
 
@@ -323,17 +418,20 @@ static int split_data(fit_state *f, eng_model *m, const eng_fit_options *o, eng_
         f->xv = eng_tensor_contiguous(o->x_val, err);
         f->yv = f->xv ? eng_tensor_contiguous(o->y_val, err) : NULL;
         if (!f->yv) return err && err->code ? err->code : ENG_ERR_MEMORY;
-        f->val = data_of(f->xv, f->yv, 0, f->xv->shape[0]);
+        st = make_weights(&f->wv, o->sw_val, NULL, &pv, eng_tensor_data(f->yv), f->xv->shape[0],
+                          "validation_data sample_weight", err);
+        if (st != ENG_OK) return st;
+        f->val = data_of(f->xv, f->yv, f->wv, 0, f->xv->shape[0]);
         f->has_val = f->val.n > 0;
     } else if (o->validation_split > 0) {
         n_train = (int64_t)floor((double)n * (1.0 - o->validation_split));
-        f->val = data_of(f->xc, f->yc, n_train, n - n_train);
+        f->val = data_of(f->xc, f->yc, f->w, n_train, n - n_train);
         f->has_val = f->val.n > 0;
     }
     if (n_train < 1)
         return eng_err(err, ENG_ERR_VALUE, "no training samples left: x has %lld and "
                        "validation_split %g holds out the rest", (long long)n, o->validation_split);
-    f->train = data_of(f->xc, f->yc, 0, n_train);
+    f->train = data_of(f->xc, f->yc, f->w, 0, n_train);
     return ENG_OK;
 }
 
@@ -342,6 +440,9 @@ static int setup_fit(fit_state *f, eng_model *m, eng_tensor *x, eng_tensor *y,
 {
     int st = prepare_xy(m, x, y, o->rng, &f->xc, &f->yc, err);
     if (st == ENG_OK) st = setup_pass(&f->p, m, f->yc, f->xc->shape[0], err);
+    if (st == ENG_OK)
+        st = make_weights(&f->w, o->sample_weight, o, &f->p, eng_tensor_data(f->yc),
+                          f->xc->shape[0], "fit() sample_weight", err);
     if (st == ENG_OK) st = split_data(f, m, o, err);
     if (st != ENG_OK) return st;
     f->B = o->batch_size < f->train.n ? o->batch_size : f->train.n;
@@ -350,8 +451,9 @@ static int setup_fit(fit_state *f, eng_model *m, eng_tensor *x, eng_tensor *y,
     f->h = calloc(1, sizeof *f->h);
     if (!f->perm || !f->h) return eng_err(err, ENG_ERR_MEMORY, "out of memory starting fit");
     eng_logs keys = { 0 };
-    set_logs(&keys, NULL, 0, f->p.acc != NN_ACC_NONE, 0);
-    if (f->has_val) set_logs(&keys, "val", 0, f->p.acc != NN_ACC_NONE, 0);
+    nn_sums none = { 0 };
+    set_logs(&keys, 0, &f->p, &none);
+    if (f->has_val) set_logs(&keys, 1, &f->p, &none);
     f->h->nkeys = keys.n;
     memcpy(f->h->keys, keys.names, sizeof keys.names);
     f->h->epochs_asked = o->epochs;
@@ -362,6 +464,8 @@ static int setup_fit(fit_state *f, eng_model *m, eng_tensor *x, eng_tensor *y,
 static void free_fit(fit_state *f)
 {
     free(f->perm);
+    free(f->w);
+    free(f->wv);
     eng_tensor_release(f->xc);
     eng_tensor_release(f->yc);
     eng_tensor_release(f->xv);
@@ -373,19 +477,17 @@ static int train_epoch(fit_state *f, const eng_fit_options *o, int64_t epoch, en
                        int64_t *step)
 {
     const nn_pass *p = &f->p;
-    double t0 = nn_now(), sum = 0, right = 0;
-    int64_t rows = 0;
+    double t0 = nn_now();
+    nn_sums sums = { 0 };
     if (o->shuffle) eng_permutation(o->rng, f->train.n, f->perm);
     for (int64_t s = 0; s < f->steps; s++) {
         int64_t nb = s == f->steps - 1 ? f->train.n - s * f->B : f->B;
-        double c = 0;
         load_batch(p->m, &f->train, o->shuffle ? f->perm : NULL, s * f->B, nb);
-        sum += train_step(p, nb, o->rng, &c);
-        right += c;
-        rows += nb * p->rows_out;
+        forward_backward(p, &f->train, nb, o->rng, &sums);
+        eng_optimizer_step(p->m->opt, NULL);
         eng_progress pr = { ENG_PROGRESS_STEP, epoch, o->epochs, s + 1, f->steps,
                             nn_now() - t0, { 0 } };
-        set_logs(&pr.logs, NULL, sum / (double)rows, p->acc != NN_ACC_NONE, right / (double)rows);
+        set_logs(&pr.logs, 0, p, &sums);
         *logs = pr.logs;
         if (o->progress) o->progress(o->progress_ud, &pr);
         *step = s + 1;
@@ -419,9 +521,9 @@ static int run_epochs(fit_state *f, eng_model *m, const eng_fit_options *o, eng_
             return ENG_OK;
         }
         if (f->has_val) {
-            double vl, va;
-            eval_pass(&f->p, &f->val, f->B, o->rng, NULL, &vl, &va);
-            set_logs(&logs, "val", vl, f->p.acc != NN_ACC_NONE, va);
+            nn_sums vs;
+            eval_pass(&f->p, &f->val, f->B, o->rng, NULL, &vs);
+            set_logs(&logs, 1, &f->p, &vs);
         }
         int st = history_append(f->h, &logs, err), stop = 0;
         m->stop_requested = 0;
@@ -479,9 +581,11 @@ int nn_model_grad(eng_model *m, eng_tensor *x, eng_tensor *y, eng_rng *rng, doub
     int64_t n = xc ? xc->shape[0] : 0;
     if (st == ENG_OK) st = nn_model_ws(m, n > 0 ? n : 1, p.t_row, err);
     if (st == ENG_OK) {
-        nn_data d = data_of(xc, yc, 0, n);
+        nn_data d = data_of(xc, yc, NULL, 0, n);
+        nn_sums sums = { 0 };
         load_batch(m, &d, NULL, 0, n);
-        *loss = forward_backward(&p, n, rng, NULL) / (double)(n * p.rows_out);
+        forward_backward(&p, &d, n, rng, &sums);
+        *loss = sums.loss / (double)(n * p.rows_out);
     }
     eng_tensor_release(xc);
     eng_tensor_release(yc);

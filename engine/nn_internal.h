@@ -107,21 +107,47 @@ typedef enum nn_acc_kind { NN_ACC_NONE, NN_ACC_BINARY, NN_ACC_CATEGORICAL, NN_AC
 /* One batch of a loss on raw buffers: y (R, K) predictions, t targets (R, K), or (R) labels for
  * sparse. fused: y holds probabilities made by the model's last softmax/sigmoid and dz is the
  * gradient with respect to the LOGITS behind them (p - t: Keras also computes these losses from
- * the logits). Returns the SUM over rows of the per-row loss (double); dz (R, K), when not
- * NULL, receives scale * d(row loss)/dy (written, not accumulated); *correct (when not NULL)
- * gets the number of right predictions (elements for binary accuracy). */
-double eng_k_loss(const eng_loss *loss, int fused, nn_acc_kind acc, float *dz, const float *y,
-                  const float *t, int64_t R, int64_t K, double scale, double *correct);
+ * the logits). w (may be NULL): a weight per sample, row r's being w[r / w_rows] (a sample has
+ * w_rows rows). Returns the SUM over rows of the (weighted) per-row loss (double); dz (R, K),
+ * when not NULL, receives scale * d(weighted row loss)/dy (written, not accumulated). */
+double eng_k_loss(const eng_loss *loss, int fused, float *dz, const float *y, const float *t,
+                  const float *w, int64_t w_rows, int64_t R, int64_t K, double scale);
 /* Nonzero when the loss can be fused with a last activation a (softmax + CCE/sparse CCE,
  * sigmoid + BCE, neither from logits). */
 int eng_loss_fusable(const eng_loss *loss, eng_act a);
-/* The accuracy kind for predictions of last-axis size K against labels y_true of ndim t_ndim
- * and last size t_last, with predictions of ndim p_ndim. */
-nn_acc_kind eng_acc_kind(int p_ndim, int64_t K, int t_ndim, int64_t t_last);
 /* Checks y_true against predictions of per-sample shape (ndim, shape) for the loss; ENG_OK or
  * ENG_ERR_SHAPE / ENG_ERR_VALUE (sparse labels not integers in [0, K)). */
 int eng_loss_check_targets(const eng_loss *loss, const eng_tensor *y_true, int p_ndim,
                            const int64_t *p_shape, eng_error *err);
+
+/* ---- metrics (nn_metrics.c) --------------------------------------------------------------- */
+
+/* The accuracy kind for predictions of last-axis size K against labels y_true of ndim t_ndim
+ * and last size t_last, with predictions of ndim p_ndim. */
+nn_acc_kind eng_acc_kind(int p_ndim, int64_t K, int t_ndim, int64_t t_last);
+
+typedef enum nn_metric_kind {
+    NN_M_ACCURACY, NN_M_BINARY_ACC, NN_M_CATEGORICAL_ACC, NN_M_SPARSE_ACC, NN_M_MAE, NN_M_MSE,
+    NN_M_BCE, NN_M_CCE, NN_M_SPARSE_CCE
+} nn_metric_kind;
+
+/* A metric resolved for one pass: how it reads predictions and targets. */
+typedef struct nn_metric_plan {
+    eng_metric_id id;
+    nn_metric_kind kind;
+    nn_acc_kind acc;            /* the accuracies */
+    float threshold;            /* binary accuracy: 0.5, or 0 on logits */
+    int logits;                 /* the cross-entropies read logits */
+    int labels;                 /* targets hold one label per row, not K values */
+} nn_metric_plan;
+
+/* Resolves ms for predictions of ndim p_ndim (batch included) and last axis K against the
+ * targets y under loss; ENG_ERR_VALUE when a metric cannot read these targets. */
+int nn_metrics_plan(nn_metric_plan *plan, const eng_metrics *ms, const eng_loss *loss,
+                    int p_ndim, int64_t K, const eng_tensor *y, eng_error *err);
+/* Adds each metric's sum over the R rows of y (R, K) against t to sums[i]. */
+void nn_metrics_batch(const nn_metric_plan *plan, int n, const float *y, const float *t,
+                      int64_t R, int64_t K, double *sums);
 
 /* ---- optimizer kernels (nn_optim.c) ------------------------------------------------------- */
 
@@ -205,6 +231,7 @@ typedef struct nn_ws {
     int64_t dact_n;
     float *x, *dx;              /* input batch (B, in_size) and its gradient (calls only) */
     float *y;                   /* targets batch */
+    float *w;                   /* the batch's sample weights (B) */
     float *dz;                  /* loss gradient (B, out_size) */
     float *scratch;
     nn_slot *slot;
@@ -228,7 +255,7 @@ struct eng_model {
     int compiled;
     eng_loss loss;
     eng_optimizer *opt;
-    int metrics;
+    eng_metrics metrics;
     int stop_requested;         /* model.stop_training = True from a callback */
     nn_ws ws;                   /* reused while the batch size fits */
     int64_t ws_t;               /* target floats per sample ws was made for */

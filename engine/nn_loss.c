@@ -1,6 +1,6 @@
 /*
- * nn_loss.c -- Keras's losses and the accuracy metric: one kernel over raw rows for the fit
- * loop (eng_k_loss), and the differentiable loss call for explicit training loops.
+ * nn_loss.c -- Keras's losses: one kernel over raw rows for the fit loop (eng_k_loss, with
+ * Keras's per-sample weights), and the differentiable loss call for explicit training loops.
  *
  * Reduction: Keras's "sum_over_batch_size": a per-row loss (mean over the last axis for mse
  * and binary cross-entropy, sum over classes for the categorical ones), averaged over the
@@ -56,22 +56,7 @@ int eng_loss_fusable(const eng_loss *loss, eng_act a)
     return 0;
 }
 
-nn_acc_kind eng_acc_kind(int p_ndim, int64_t K, int t_ndim, int64_t t_last)
-{
-    if (K == 1) return NN_ACC_BINARY;
-    if (t_ndim < p_ndim || t_last == 1) return NN_ACC_SPARSE;
-    return NN_ACC_CATEGORICAL;
-}
-
 /* ---- per-row pieces ------------------------------------------------------------------------ */
-
-static int64_t argmax_row(const float *y, int64_t K)
-{
-    int64_t best = 0;
-    for (int64_t k = 1; k < K; k++)
-        if (y[k] > y[best]) best = k;
-    return best;
-}
 
 static double clampd(double p, double lo, double hi)
 {
@@ -165,46 +150,28 @@ static double cce_row(float *dz, const float *y, const float *t, int64_t label, 
     return loss;
 }
 
-/* Right predictions of one row, as a fraction of the row for binary accuracy. */
-static double correct_row(nn_acc_kind acc, const float *y, const float *t, int64_t K,
-                          float threshold)
-{
-    switch (acc) {
-    case NN_ACC_BINARY: {
-        int64_t c = 0;
-        for (int64_t k = 0; k < K; k++) c += (y[k] > threshold) == (t[k] > 0.5f);
-        return (double)c / (double)K;
-    }
-    case NN_ACC_CATEGORICAL: return argmax_row(y, K) == argmax_row(t, K);
-    case NN_ACC_SPARSE: return (double)argmax_row(y, K) == (double)t[0];
-    case NN_ACC_NONE: break;
-    }
-    return 0;
-}
-
 /* y, dz (R, K); t (R, K), or (R) labels for the sparse loss. */
-double eng_k_loss(const eng_loss *loss, int fused, nn_acc_kind acc, float *dz, const float *y,
-                  const float *t, int64_t R, int64_t K, double scale, double *correct)
+double eng_k_loss(const eng_loss *loss, int fused, float *dz, const float *y, const float *t,
+                  const float *w, int64_t w_rows, int64_t R, int64_t K, double scale)
 {
-    double total = 0, right = 0;
+    double total = 0;
     int logits = loss->from_logits;
     int sparse = loss->kind == ENG_LOSS_SPARSE_CCE;
-    float threshold = (logits && loss->kind == ENG_LOSS_BCE) ? 0.0f : 0.5f;
     for (int64_t r = 0; r < R; r++) {
         const float *yr = y + r * K, *tr = sparse ? t + r : t + r * K;
         float *dr = dz ? dz + r * K : NULL;
+        double wr = w ? w[r / w_rows] : 1.0, sr = scale * wr, row = 0;
         switch (loss->kind) {
-        case ENG_LOSS_MSE: total += mse_row(dr, yr, tr, K, scale); break;
-        case ENG_LOSS_BCE: total += bce_row(dr, yr, tr, K, scale, logits, fused); break;
-        case ENG_LOSS_CCE: total += cce_row(dr, yr, tr, -1, K, scale, logits, fused); break;
+        case ENG_LOSS_MSE: row = mse_row(dr, yr, tr, K, sr); break;
+        case ENG_LOSS_BCE: row = bce_row(dr, yr, tr, K, sr, logits, fused); break;
+        case ENG_LOSS_CCE: row = cce_row(dr, yr, tr, -1, K, sr, logits, fused); break;
         case ENG_LOSS_SPARSE_CCE:
-            total += cce_row(dr, yr, NULL, (int64_t)tr[0], K, scale, logits, fused);
+            row = cce_row(dr, yr, NULL, (int64_t)tr[0], K, sr, logits, fused);
             break;
         case ENG_LOSS_KIND_COUNT: break;
         }
-        if (correct && acc != NN_ACC_NONE) right += correct_row(acc, yr, tr, K, threshold);
+        total += wr * row;
     }
-    if (correct) *correct = right;
     return total;
 }
 
@@ -303,9 +270,8 @@ eng_tensor *eng_loss_call(const eng_loss *loss, eng_ag *ag, eng_tensor *y_true,
     eng_tensor *dz = t && wants ? eng_tensor_empty(y_pred->ndim, y_pred->shape, err) : NULL;
     eng_tensor *out = NULL;
     if (t && (dz || !wants)) {
-        double sum = eng_k_loss(loss, 0, NN_ACC_NONE, dz ? eng_tensor_data(dz) : NULL,
-                                eng_tensor_data(p), eng_tensor_data(t), R, K,
-                                R ? 1.0 / (double)R : 0.0, NULL);
+        double sum = eng_k_loss(loss, 0, dz ? eng_tensor_data(dz) : NULL, eng_tensor_data(p),
+                                eng_tensor_data(t), NULL, 1, R, K, R ? 1.0 / (double)R : 0.0);
         out = eng_tensor_scalar(R ? (float)(sum / (double)R) : NAN, err);
     }
     if (out && wants) {

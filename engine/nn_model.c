@@ -53,7 +53,7 @@ int eng_model_is_built(const eng_model *m) { return m->built; }
 int eng_model_is_compiled(const eng_model *m) { return m->compiled; }
 eng_optimizer *eng_model_optimizer(const eng_model *m) { return m->opt; }
 const eng_loss *eng_model_loss(const eng_model *m) { return m->compiled ? &m->loss : NULL; }
-int eng_model_metrics(const eng_model *m) { return m->metrics; }
+const eng_metrics *eng_model_metrics(const eng_model *m) { return &m->metrics; }
 eng_tensor *eng_model_weights_buffer(const eng_model *m) { return m->wbuf; }
 eng_tensor *eng_model_grads_buffer(const eng_model *m) { return m->gbuf; }
 
@@ -234,16 +234,19 @@ int eng_model_add(eng_model *m, eng_layer *l, eng_rng *rng, eng_error *err)
     return st;
 }
 
-int eng_model_compile(eng_model *m, eng_optimizer *opt, const eng_loss *loss, int metrics,
-                      eng_error *err)
+int eng_model_compile(eng_model *m, eng_optimizer *opt, const eng_loss *loss,
+                      const eng_metrics *metrics, eng_error *err)
 {
     if ((unsigned)loss->kind >= ENG_LOSS_KIND_COUNT)
         return eng_err(err, ENG_ERR_VALUE, "unknown loss kind %d", (int)loss->kind);
+    eng_metrics ms = { 0 };
+    for (int i = 0; metrics && i < metrics->n; i++)
+        if (eng_metrics_add(&ms, metrics->id[i], err) != ENG_OK) return ENG_ERR_VALUE;
     eng_optimizer_retain(opt);
     eng_optimizer_release(m->opt);
     m->opt = opt;
     m->loss = *loss;
-    m->metrics = metrics;
+    m->metrics = ms;
     m->compiled = 1;
     return bind_optimizer(m, err);
 }
@@ -292,7 +295,7 @@ static ws_plan plan_ws(eng_layer *const *layers, int n, int64_t in_size, int64_t
                        int64_t t, int want_dx)
 {
     ws_plan p = { 0, 0, 0, 0 };
-    p.floats = B * in_size * (want_dx ? 2 : 1) + B * t;
+    p.floats = B * in_size * (want_dx ? 2 : 1) + B * t + B;
     for (int i = 0; i < n; i++) {
         nn_ws_need need;
         nn_layer_ws_need(layers[i], B, &need);
@@ -326,6 +329,7 @@ int nn_ws_alloc(nn_ws *ws, eng_layer *const *layers, int n, int64_t in_size, int
     ws->x = f; f += B * in_size;
     if (want_dx) { ws->dx = f; f += B * in_size; }
     ws->y = f; f += B * t;
+    ws->w = f; f += B;
     ws->dact_base = f;
     ws->dact_n = p.dact;
     for (int i = 0; i < n; i++) { ws->dact[i] = f; f += B * layers[i]->out_size; }

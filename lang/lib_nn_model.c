@@ -122,10 +122,10 @@ static lang_status m_build(lang_vm *vm, lang_value *a, lang_value *va, int nva, 
     return LANG_OK;
 }
 
-/* metrics=["accuracy"] */
-static lang_status arg_metrics(lang_vm *vm, lang_value v, int *metrics)
+/* metrics=["accuracy", "mae"]: Keras's names (eng_metric_from_name), in order. */
+static lang_status arg_metrics(lang_vm *vm, lang_value v, eng_metrics *metrics)
 {
-    *metrics = 0;
+    metrics->n = 0;
     if (!lang_nn_given(v)) return LANG_OK;
     if (!LANG_IS_STR(v) && !LANG_IS_LIST(v) && !LANG_IS_TUPLE(v))     /* one name is fine too */
         return lang_raise(vm, LANG_ERR_TYPE, "compile() metrics must be a list of names such as "
@@ -135,16 +135,13 @@ static lang_status arg_metrics(lang_vm *vm, lang_value v, int *metrics)
         lang_value m = LANG_IS_STR(v) ? v : LANG_IS_LIST(v) ? LANG_AS_LIST(v)->items[i]
                                                             : LANG_AS_TUPLE(v)->items[i];
         const char *s;
+        eng_metric_id id;
+        eng_error err;
         lang_status st = lang_arg_str(vm, m, "compile() metrics item", &s);
         if (st != LANG_OK) return st;
-        if (strcmp(s, "accuracy") == 0 || strcmp(s, "acc") == 0) {
-            *metrics |= ENG_METRIC_ACCURACY;
-            continue;
-        }
-        lang_raise(vm, LANG_ERR_VALUE, "unknown metric '%s'", s);
-        lang_hint(vm, "metrics=[\"accuracy\"] is the one metric fit tracks; the loss is always "
-                  "reported");
-        return LANG_ERR_VALUE;
+        if (eng_metric_from_name(s, &id, &err) != ENG_OK ||
+            eng_metrics_add(metrics, id, &err) != ENG_OK)
+            return lang_raise_eng(vm, &err);
     }
     return LANG_OK;
 }
@@ -153,7 +150,7 @@ static lang_status arg_metrics(lang_vm *vm, lang_value v, int *metrics)
 static lang_status m_compile(lang_vm *vm, lang_value *a, lang_value *va, int nva, lang_value *out)
 {
     eng_loss loss;
-    int metrics;
+    eng_metrics metrics;
     eng_optimizer *opt = NULL;
     if (!lang_nn_given(a[2])) {
         lang_raise(vm, LANG_ERR_VALUE, "compile() needs a loss");
@@ -176,7 +173,7 @@ static lang_status m_compile(lang_vm *vm, lang_value *a, lang_value *va, int nva
     }
     if (st != LANG_OK) return st;
     eng_error err;
-    int rc = eng_model_compile(self_model(a), opt, &loss, metrics, &err);
+    int rc = eng_model_compile(self_model(a), opt, &loss, &metrics, &err);
     eng_optimizer_release(opt);
     *out = lang_none();
     return rc == ENG_OK ? LANG_OK : lang_raise_eng(vm, &err);
@@ -346,7 +343,15 @@ static lang_status arg_callbacks(lang_vm *vm, lang_value v, fit_callbacks *f)
 }
 
 /* EarlyStopping on a key fit will not log: Keras warns and trains on. */
-static void check_monitors(lang_vm *vm, const fit_callbacks *f, int metrics, int has_val)
+static int logs_metric(const eng_metrics *ms, const char *name)
+{
+    for (int i = 0; i < ms->n; i++)
+        if (strcmp(eng_metric_name(ms->id[i], 0), name) == 0) return 1;
+    return 0;
+}
+
+static void check_monitors(lang_vm *vm, const fit_callbacks *f, const eng_metrics *metrics,
+                           int has_val)
 {
     for (int i = 0; i < f->n; i++) {
         const eng_early_stopping_config *c = eng_early_stopping_get_config(f->list[i]);
@@ -354,8 +359,7 @@ static void check_monitors(lang_vm *vm, const fit_callbacks *f, int metrics, int
         const char *m = c->monitor;
         int val = strncmp(m, "val_", 4) == 0;
         const char *base = val ? m + 4 : m;
-        int known = strcmp(base, "loss") == 0 ||
-                    ((metrics & ENG_METRIC_ACCURACY) && strcmp(base, "accuracy") == 0);
+        int known = strcmp(base, "loss") == 0 || logs_metric(metrics, base);
         if (known && (!val || has_val)) continue;
         char msg[256];
         snprintf(msg, sizeof msg, "warning: EarlyStopping monitors '%s', which fit does not "
@@ -367,7 +371,8 @@ static void check_monitors(lang_vm *vm, const fit_callbacks *f, int metrics, int
 
 typedef struct fit_args {
     eng_fit_options o;
-    eng_tensor *x, *y, *xv, *yv;
+    eng_tensor *x, *y, *xv, *yv, *sw, *swv;
+    double *cw;                 /* class_weight by class */
     fit_callbacks cbs;
     int verbose;
 } fit_args;
@@ -378,20 +383,61 @@ static void free_fit_args(fit_args *f)
     eng_tensor_release(f->y);
     eng_tensor_release(f->xv);
     eng_tensor_release(f->yv);
+    eng_tensor_release(f->sw);
+    eng_tensor_release(f->swv);
+    free(f->cw);
     free_callbacks(&f->cbs);
 }
 
+/* class_weight={0: 1.0, 1: 5.0}: a weight for every class from 0 up (Keras's rule). */
+static lang_status arg_class_weight(lang_vm *vm, lang_value v, fit_args *f)
+{
+    enum { MAX_CLASSES = 1 << 20 };
+    if (!lang_nn_given(v)) return LANG_OK;
+    if (!LANG_IS_DICT(v))
+        return lang_raise(vm, LANG_ERR_TYPE, "fit() class_weight must be a dict {class: "
+                          "weight}, got %s", lang_type_name(v));
+    lang_dict *d = LANG_AS_DICT(v);
+    f->cw = malloc((d->len ? d->len : 1) * sizeof *f->cw);
+    if (!f->cw) return LANG_ERR_MEMORY;
+    for (size_t i = 0; i < d->len; i++) f->cw[i] = NAN;
+    for (size_t e = 0; e < d->n_entries; e++) {
+        const lang_dict_entry *en = &d->entries[e];
+        if (LANG_IS_UNDEF(en->key)) continue;
+        int64_t c;
+        double w;
+        lang_status st = lang_tensor_arg_int(vm, en->key, "fit() class_weight key", &c);
+        if (st == LANG_OK) st = lang_arg_num(vm, en->val, "fit() class_weight value", &w);
+        if (st != LANG_OK) return st;
+        if (c < 0 || (size_t)c >= d->len || c >= MAX_CLASSES) {
+            lang_raise(vm, LANG_ERR_VALUE, "fit() class_weight has class %lld, but its %zu keys "
+                       "should be the classes 0 to %zu", (long long)c, d->len, d->len - 1);
+            lang_hint(vm, "give a weight for every class, e.g. class_weight={0: 1.0, 1: 5.0}");
+            return LANG_ERR_VALUE;
+        }
+        f->cw[c] = w;
+    }
+    f->o.class_weight = f->cw;
+    f->o.n_class_weight = (int64_t)d->len;
+    return LANG_OK;
+}
+
+/* validation_data=(x_val, y_val) or (x_val, y_val, sample_weight_val) */
 static lang_status arg_validation_data(lang_vm *vm, lang_value v, fit_args *f)
 {
     if (!lang_nn_given(v)) return LANG_OK;
-    if ((!LANG_IS_TUPLE(v) && !LANG_IS_LIST(v)) ||
-        (LANG_IS_TUPLE(v) ? LANG_AS_TUPLE(v)->len : LANG_AS_LIST(v)->len) != 2)
-        return lang_raise(vm, LANG_ERR_TYPE, "fit() validation_data must be a pair (x_val, y_val)");
+    size_t n = LANG_IS_TUPLE(v) ? LANG_AS_TUPLE(v)->len : LANG_IS_LIST(v) ? LANG_AS_LIST(v)->len : 0;
+    if (n != 2 && n != 3)
+        return lang_raise(vm, LANG_ERR_TYPE, "fit() validation_data must be a pair (x_val, "
+                          "y_val) or a triple (x_val, y_val, sample_weight_val)");
     const lang_value *it = LANG_IS_TUPLE(v) ? LANG_AS_TUPLE(v)->items : LANG_AS_LIST(v)->items;
     lang_status st = lang_nn_arg_data(vm, it[0], "validation_data x", &f->xv);
     if (st == LANG_OK) st = lang_nn_arg_data(vm, it[1], "validation_data y", &f->yv);
+    if (st == LANG_OK && n == 3 && lang_nn_given(it[2]))
+        st = lang_nn_arg_data(vm, it[2], "validation_data sample_weight", &f->swv);
     f->o.x_val = f->xv;
     f->o.y_val = f->yv;
+    f->o.sw_val = f->swv;
     return st;
 }
 
@@ -400,7 +446,8 @@ static lang_status arg_int_opt(lang_vm *vm, lang_value v, const char *what, int6
     return lang_nn_given(v) ? lang_tensor_arg_int(vm, v, what, out) : LANG_OK;
 }
 
-/* self, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data, shuffle */
+/* self, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data, shuffle,
+ * class_weight, sample_weight */
 static lang_status parse_fit(lang_vm *vm, lang_value *a, fit_args *f)
 {
     memset(f, 0, sizeof *f);
@@ -418,6 +465,10 @@ static lang_status parse_fit(lang_vm *vm, lang_value *a, fit_args *f)
         st = lang_arg_num(vm, a[7], "fit() validation_split", &f->o.validation_split);
     if (st == LANG_OK) st = arg_validation_data(vm, a[8], f);
     if (st == LANG_OK && lang_nn_given(a[9])) st = lang_arg_bool(vm, a[9], "shuffle", &f->o.shuffle);
+    if (st == LANG_OK) st = arg_class_weight(vm, a[10], f);
+    if (st == LANG_OK && lang_nn_given(a[11]))
+        st = lang_nn_arg_data(vm, a[11], "fit() sample_weight", &f->sw);
+    f->o.sample_weight = f->sw;
     if (st == LANG_OK && (verbose < 0 || verbose > 2))
         st = lang_raise(vm, LANG_ERR_VALUE, "fit() verbose must be 0, 1 or 2, got %lld",
                         (long long)verbose);
@@ -504,28 +555,33 @@ static lang_status arg_verbose(lang_vm *vm, lang_value v, const char *what, int 
     return st;
 }
 
-/* evaluate(x, y, batch_size=32, verbose=1): the loss, or [loss, accuracy] with metrics. */
+/* evaluate(x, y, batch_size=32, verbose=1, sample_weight=None): the loss, or [loss, metric...]
+ * with metrics. */
 static lang_status m_evaluate(lang_vm *vm, lang_value *a, lang_value *va, int nva, lang_value *out)
 {
-    eng_tensor *x = NULL, *y = NULL;
+    eng_tensor *x = NULL, *y = NULL, *sw = NULL;
     int64_t batch = 32;
     int verbose;
     lang_status st = lang_nn_arg_data(vm, a[1], "evaluate() x", &x);
     if (st == LANG_OK) st = lang_nn_arg_data(vm, a[2], "evaluate() y", &y);
     if (st == LANG_OK) st = arg_int_opt(vm, a[3], "evaluate() batch_size", &batch);
     if (st == LANG_OK) st = arg_verbose(vm, a[4], "evaluate() verbose", &verbose);
+    if (st == LANG_OK && lang_nn_given(a[5]))
+        st = lang_nn_arg_data(vm, a[5], "evaluate() sample_weight", &sw);
     eng_logs logs;
     eng_error err;
     if (st == LANG_OK) {
         progress_ctx pc = { vm, verbose, 1, 0, { 0 } };
         pc.verbose = verbose == 2 ? 2 : verbose;
-        if (eng_model_evaluate(self_model(a), x, y, batch, &logs, on_progress, &pc, &err) != ENG_OK)
+        if (eng_model_evaluate(self_model(a), x, y, sw, batch, &logs, on_progress, &pc, &err) !=
+            ENG_OK)
             st = lang_raise_eng(vm, &err);
         else
             finish_pass(&pc, &logs);
     }
     eng_tensor_release(x);
     eng_tensor_release(y);
+    eng_tensor_release(sw);
     if (st != LANG_OK) return st;
     if (logs.n == 1) {          /* float32 values, printed as Keras prints them */
         *out = lang_num(lang_tensor_f32_num((float)logs.values[0]));
@@ -775,23 +831,29 @@ static const lang_builtin_def model_methods[] = {
       "optimizer (\"sgd\", \"adam\", \"rmsprop\" or an object such as Adam(0.01)), a loss (\"mse\", "
       "\"binary_crossentropy\", \"categorical_crossentropy\", \"sparse_categorical_crossentropy\" or "
       "an object such as SparseCategoricalCrossentropy(from_logits=True)) and metrics "
-      "([\"accuracy\"]).\nExample: model.compile(optimizer=\"adam\", loss=\"sparse_categorical_"
+      "(\"accuracy\", \"binary_accuracy\", \"categorical_accuracy\", "
+      "\"sparse_categorical_accuracy\", \"mae\", \"mse\", or a cross-entropy by name; "
+      "up to 4).\nExample: model.compile(optimizer=\"adam\", loss=\"sparse_categorical_"
       "crossentropy\", metrics=[\"accuracy\"])" },
     { "fit", m_fit,
       "self, x, y=, batch_size=, epochs=, verbose=, callbacks=, validation_split=, "
-      "validation_data=, shuffle=",
+      "validation_data=, shuffle=, class_weight=, sample_weight=",
       "model.fit(x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validation_split=0.0, "
-      "validation_data=None, shuffle=True)\nTrains the model: each epoch shuffles the samples, "
+      "validation_data=None, shuffle=True, class_weight=None, sample_weight=None)\nTrains the "
+      "model: each epoch shuffles the samples, "
       "runs them in batches, then validates. validation_split holds out the LAST fraction of "
       "x, y (before shuffling); validation_data=(x_val, y_val) gives the validation set instead. "
+      "sample_weight (one number per sample) and class_weight ({class: weight}) scale each "
+      "sample's loss; metrics stay unweighted. "
       "verbose 0 is silent, 1 shows a progress bar, 2 one line per epoch. callbacks: "
       "EarlyStopping(...) objects or functions f(epoch, logs). Returns a History (its .history "
       "dict holds the per-epoch loss and metrics). Ctrl-C stops after the current batch and "
       "returns the History so far.\nExample: history = model.fit(x_train, y_train, epochs=5, "
       "validation_split=0.1)" },
-    { "evaluate", m_evaluate, "self, x, y, batch_size=, verbose=",
-      "model.evaluate(x, y, batch_size=32, verbose=1)\nThe loss (and metrics) on x, y, without "
-      "training: a number, or [loss, accuracy] when compiled with metrics=[\"accuracy\"].\n"
+    { "evaluate", m_evaluate, "self, x, y, batch_size=, verbose=, sample_weight=",
+      "model.evaluate(x, y, batch_size=32, verbose=1, sample_weight=None)\nThe loss (and "
+      "metrics) on x, y, without training: a number, or [loss, metric, ...] when compiled with "
+      "metrics, e.g. [loss, accuracy] for metrics=[\"accuracy\"].\n"
       "Example: test_loss, test_acc = model.evaluate(x_test, y_test, verbose=2)" },
     { "predict", m_predict, "self, x, batch_size=, verbose=",
       "model.predict(x, batch_size=32, verbose=1)\nThe model's outputs for x, computed in "

@@ -121,10 +121,12 @@ static inline void nn_add(eng_model *m, const eng_layer_config *c, eng_rng *rng)
     eng_layer_release(l);
 }
 
-/* Compiles m with a fresh optimizer of the kind (default hyperparameters but lr > 0). */
+/* Compiles m with a fresh optimizer of the kind (default hyperparameters but lr > 0), with
+ * metrics=["accuracy"] when accuracy is nonzero. */
 static inline void nn_compile(eng_model *m, eng_opt_kind kind, double lr, eng_loss_kind loss,
-                              int from_logits, int metrics)
+                              int from_logits, int accuracy)
 {
+    eng_metrics metrics = { accuracy ? 1 : 0, { ENG_METRIC_ACCURACY } };
     eng_error err;
     eng_opt_config oc;
     eng_opt_config_init(&oc, kind);
@@ -132,7 +134,7 @@ static inline void nn_compile(eng_model *m, eng_opt_kind kind, double lr, eng_lo
         oc.learning_rate = lr;
     eng_optimizer *o = eng_optimizer_new(&oc, &err);
     eng_loss l = { loss, from_logits };
-    if (!o || eng_model_compile(m, o, &l, metrics, &err) != ENG_OK)
+    if (!o || eng_model_compile(m, o, &l, &metrics, &err) != ENG_OK)
         fail_msg("compile: %s", err.msg);
     eng_optimizer_release(o);
 }

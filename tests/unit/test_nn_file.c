@@ -82,7 +82,7 @@ static eng_model *trained_model(eng_rng *rng, eng_tensor **x, eng_tensor **y)
     nn_add(m, &c, rng);
     c = nn_dense(4, ENG_ACT_SOFTMAX, "out");
     nn_add(m, &c, rng);
-    nn_compile(m, ENG_OPT_ADAM, 0.01, ENG_LOSS_SPARSE_CCE, 0, ENG_METRIC_ACCURACY);
+    nn_compile(m, ENG_OPT_ADAM, 0.01, ENG_LOSS_SPARSE_CCE, 0, 1);
     int64_t n = 20;
     *x = nn_tensor(rng, 4, SHAPE(20, 6, 5, 2), -1, 1);
     *y = eng_tensor_randint(rng, 0, 4, 1, &n, &err);
@@ -130,7 +130,8 @@ static void test_nn_file_round_trip(void **state)
     assert_true(eng_model_is_built(l));
     assert_true(eng_model_is_compiled(l));
     assert_int_equal(eng_model_loss(l)->kind, ENG_LOSS_SPARSE_CCE);
-    assert_int_equal(eng_model_metrics(l), ENG_METRIC_ACCURACY);
+    assert_int_equal(eng_model_metrics(l)->n, 1);
+    assert_int_equal(eng_model_metrics(l)->id[0], ENG_METRIC_ACCURACY);
     assert_int_equal(eng_model_param_count(l, 0), eng_model_param_count(m, 0));
     assert_same_weights(m, l);
     const eng_opt_config *oc = eng_optimizer_get_config(eng_model_optimizer(l));
@@ -235,7 +236,7 @@ static void test_nn_file_damaged(void **state)
     assert_int_equal(eng_model_save(m, good, &err), ENG_OK);
     size_t len;
     unsigned char *b = read_all(good, &len);
-    assert_memory_equal(b, "NABLAMDL\x01\0\0\0\x01\0\0\0", 16);   /* magic, version 1, compiled */
+    assert_memory_equal(b, "NABLAMDL\x02\0\0\0\x01\0\0\0", 16);   /* magic, version 2, compiled */
     /* every truncation */
     for (size_t n = 0; n < len; n += (n < 64 ? 1 : 97)) {
         write_all(bad, b, n);
@@ -255,10 +256,10 @@ static void test_nn_file_damaged(void **state)
     expect_io_error(bad, "its checksum does not match its contents");
     b[100] ^= 1;
     /* a newer version; extra bytes; a foreign file; no file */
-    b[8] = 2;
+    b[8] = 3;
     write_all(bad, b, len);
-    expect_io_error(bad, "has format version 2; this nabla reads version 1");
-    b[8] = 1;
+    expect_io_error(bad, "has format version 3; this nabla reads versions 1 to 2");
+    b[8] = 2;
     unsigned char *longer = malloc(len + 3);
     memcpy(longer, b, len);
     memset(longer + len, 0, 3);
@@ -275,6 +276,50 @@ static void test_nn_file_damaged(void **state)
     /* an unwritable place is an IOError too, and leaves nothing behind */
     assert_int_equal(eng_model_save(m, "/nonexistent-dir/m.nabla", &err), ENG_ERR_IO);
     free(longer);
+    free(b);
+    eng_model_release(m);
+    eng_tensor_release(x);
+    eng_tensor_release(y);
+}
+
+/* Version 1 stored compile's metrics as one u32 of flags (bit 0: accuracy) where version 2
+ * has a count and ids. A version 2 file of a model compiled with sparse cross-entropy (kind 3,
+ * not from logits), ["accuracy"] (id 0) and Adam(0.01) rewritten that way must load with its
+ * metric. */
+static void test_nn_file_version_1(void **state)
+{
+    (void)state;
+    eng_error err;
+    eng_rng rng;
+    eng_rng_seed(&rng, 4);
+    eng_tensor *x, *y;
+    eng_model *m = trained_model(&rng, &x, &y);
+    const char *v2 = path_of("v2.nabla"), *v1 = path_of("v1.nabla");
+    assert_int_equal(eng_model_save(m, v2, &err), ENG_OK);
+    size_t len;
+    unsigned char *b = read_all(v2, &len);
+    static const unsigned char v2_metrics[] = {
+        3, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0,     /* loss, logits, count, id */
+        1, 0, 0, 0, 0x7b, 0x14, 0xae, 0x47, 0xe1, 0x7a, 0x84, 0x3f,   /* Adam, lr 0.01 */
+    };
+    unsigned char *at = memmem(b + 32, len - 32, v2_metrics, sizeof v2_metrics);
+    assert_non_null(at);
+    size_t off = (size_t)(at - b) + 8;              /* the count; its id follows */
+    memmove(b + off + 4, b + off + 8, len - off - 8);   /* count 1 becomes flags 1 */
+    len -= 4;
+    b[8] = 1;
+    uint64_t body = len - 32;
+    for (int i = 0; i < 8; i++) b[16 + i] = (unsigned char)(body >> (8 * i));
+    uint32_t crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), b + 32, (uInt)body);
+    for (int i = 0; i < 4; i++) b[24 + i] = (unsigned char)(crc >> (8 * i));
+    write_all(v1, b, len);
+    eng_model *l = eng_model_load(v1, &err);
+    if (!l)
+        fail_msg("version 1 file: %s", err.msg);
+    assert_int_equal(eng_model_metrics(l)->n, 1);
+    assert_int_equal(eng_model_metrics(l)->id[0], ENG_METRIC_ACCURACY);
+    assert_same_weights(m, l);
+    eng_model_release(l);
     free(b);
     eng_model_release(m);
     eng_tensor_release(x);
@@ -316,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_nn_file_round_trip),
         cmocka_unit_test(test_nn_file_unbuilt_and_uncompiled),
         cmocka_unit_test(test_nn_file_damaged),
+        cmocka_unit_test(test_nn_file_version_1),
         cmocka_unit_test(test_nn_file_crafted),
     };
     return cmocka_run_group_tests_name("nn_file", tests, setup, teardown);

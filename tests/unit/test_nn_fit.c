@@ -50,7 +50,7 @@ static void test_nn_fit_learns_circle(void **state)
     eng_tensor *x, *y;
     assert_int_equal(eng_playground_make(ENG_PLAYGROUND_CIRCLE, 400, 0, &rng, &x, &y, &err), ENG_OK);
     eng_model *m = mlp(&rng, 8, ENG_ACT_SIGMOID, 1);
-    nn_compile(m, ENG_OPT_ADAM, 0.03, ENG_LOSS_BCE, 0, ENG_METRIC_ACCURACY);
+    nn_compile(m, ENG_OPT_ADAM, 0.03, ENG_LOSS_BCE, 0, 1);
     eng_fit_options o;
     eng_fit_options_init(&o);
     o.epochs = 30;
@@ -66,7 +66,7 @@ static void test_nn_fit_learns_circle(void **state)
     assert_true(last(h, "loss") < h->values[0] / 3);
     /* evaluate agrees with the model's own view of its accuracy */
     eng_logs logs;
-    assert_int_equal(eng_model_evaluate(m, x, y, 32, &logs, NULL, NULL, &err), ENG_OK);
+    assert_int_equal(eng_model_evaluate(m, x, y, NULL, 32, &logs, NULL, NULL, &err), ENG_OK);
     assert_int_equal(logs.n, 2);
     assert_string_equal(logs.names[1], "accuracy");
     assert_true(logs.values[1] >= 0.97);
@@ -95,7 +95,8 @@ static void test_nn_fit_softmax_classifier(void **state)
     oc.momentum = 0.9;
     eng_optimizer *opt = eng_optimizer_new(&oc, &err);
     eng_loss loss = { ENG_LOSS_SPARSE_CCE, 0 };
-    eng_model_compile(m, opt, &loss, ENG_METRIC_ACCURACY, &err);
+    eng_metrics ms = { 1, { ENG_METRIC_ACCURACY } };
+    eng_model_compile(m, opt, &loss, &ms, &err);
     eng_optimizer_release(opt);
     eng_fit_options o;
     eng_fit_options_init(&o);
@@ -128,7 +129,7 @@ static void test_nn_fit_repeatable(void **state)
         eng_tensor *x, *y;
         eng_playground_make(ENG_PLAYGROUND_XOR, 200, 0.1, &rng, &x, &y, &err);
         eng_model *m = mlp(&rng, 6, ENG_ACT_SIGMOID, 1);
-        nn_compile(m, ENG_OPT_RMSPROP, 0.01, ENG_LOSS_BCE, 0, ENG_METRIC_ACCURACY);
+        nn_compile(m, ENG_OPT_RMSPROP, 0.01, ENG_LOSS_BCE, 0, 1);
         eng_fit_options o;
         eng_fit_options_init(&o);
         o.epochs = 4;
@@ -167,7 +168,7 @@ static void test_nn_fit_validation(void **state)
     eng_index tail = { .kind = ENG_IDX_SLICE, .start = 75, .has_start = 1 };
     eng_tensor *xt = eng_index_get(x, 1, &tail, &err), *yt = eng_index_get(y, 1, &tail, &err);
     eng_logs logs;
-    eng_model_evaluate(m, xt, yt, 7, &logs, NULL, NULL, &err);
+    eng_model_evaluate(m, xt, yt, NULL, 7, &logs, NULL, NULL, &err);
     assert_float_equal(last(h, "val_loss"), logs.values[0], 1e-6);
     eng_history_free(h);
     /* validation_data overrides the split */
@@ -176,7 +177,7 @@ static void test_nn_fit_validation(void **state)
     o.validation_split = 0.5;
     h = fit(m, x, y, &o);
     assert_int_equal(h->steps, 10);
-    eng_model_evaluate(m, xt, yt, 100, &logs, NULL, NULL, &err);
+    eng_model_evaluate(m, xt, yt, NULL, 100, &logs, NULL, NULL, &err);
     assert_float_equal(last(h, "val_loss"), logs.values[0], 1e-6);
     eng_history_free(h);
     eng_tensor_release(xt); eng_tensor_release(yt);
@@ -336,7 +337,7 @@ static void test_nn_fit_errors(void **state)
     assert_null(eng_model_fit(m, x, y, &o, &err));
     assert_string_equal(err.msg, "You must compile your model before training it: "
                         "model.compile(optimizer=..., loss=...)");
-    nn_compile(m, ENG_OPT_ADAM, 0, ENG_LOSS_SPARSE_CCE, 0, ENG_METRIC_ACCURACY);
+    nn_compile(m, ENG_OPT_ADAM, 0, ENG_LOSS_SPARSE_CCE, 0, 1);
     assert_null(eng_model_fit(m, x, y, &o, &err));            /* 0.3 is not a class */
     assert_int_equal(err.code, ENG_ERR_VALUE);
     assert_non_null(strstr(err.msg, "labels must be whole numbers in [0, 3)"));

@@ -1,6 +1,6 @@
 /* test_nn_loss.c -- engine/nn_loss.c: Keras's loss values (hand-computed), every loss's
  * gradient against finite differences, the fused softmax/sigmoid cross-entropy against the
- * chain it replaces, accuracy counting, label checks and messages, and the differentiable
+ * chain it replaces, per-sample weights, label checks and messages, and the differentiable
  * loss call under autograd. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,32 +21,32 @@ static void test_nn_loss_values(void **state)
     const float y[4] = { 1, 2, 3, 4 }, t[4] = { 1, 1, 1, 1 };
     float dz[4];
     /* mse: rows (0 + 1) / 2 and (4 + 9) / 2 */
-    assert_float_equal(eng_k_loss(&MSE, 0, NN_ACC_NONE, dz, y, t, 2, 2, 0.5, NULL), 7, 1e-9);
+    assert_float_equal(eng_k_loss(&MSE, 0, dz, y, t, NULL, 1, 2, 2, 0.5), 7, 1e-9);
     nn_assert_close("mse grad", dz, (const float[]){ 0, 0.5f, 1, 1.5f }, 4, 1e-6, 0);
     /* sparse cross-entropy from logits: logsumexp(z) - z[label] */
     const float z[3] = { 1, 2, 3 }, label[1] = { 2 };
     double lse = log(exp(1.0) + exp(2.0) + exp(3.0));
-    assert_float_equal(eng_k_loss(&SCCE_LOGITS, 0, NN_ACC_NONE, NULL, z, label, 1, 3, 1, NULL),
+    assert_float_equal(eng_k_loss(&SCCE_LOGITS, 0, NULL, z, label, NULL, 1, 1, 3, 1),
                        lse - 3, 1e-6);
     /* on probabilities: -log p[label], clipped at 1e-7 */
     const float p[3] = { 0.2f, 0.3f, 0.5f }, p0[3] = { 0, 0, 1 }, lab0[1] = { 0 };
-    assert_float_equal(eng_k_loss(&SCCE, 0, NN_ACC_NONE, NULL, p, label, 1, 3, 1, NULL),
+    assert_float_equal(eng_k_loss(&SCCE, 0, NULL, p, label, NULL, 1, 1, 3, 1),
                        -log(0.5), 1e-6);
-    assert_float_equal(eng_k_loss(&SCCE, 0, NN_ACC_NONE, NULL, p0, lab0, 1, 3, 1, NULL),
+    assert_float_equal(eng_k_loss(&SCCE, 0, NULL, p0, lab0, NULL, 1, 1, 3, 1),
                        -log(1e-7), 1e-4);
     /* categorical: the same with one-hot targets; probabilities are normalised first */
     const float oh[3] = { 0, 0, 1 }, p2[3] = { 0.4f, 0.6f, 1.0f };
-    assert_float_equal(eng_k_loss(&CCE, 0, NN_ACC_NONE, NULL, p2, oh, 1, 3, 1, NULL),
+    assert_float_equal(eng_k_loss(&CCE, 0, NULL, p2, oh, NULL, 1, 1, 3, 1),
                        -log(0.5), 1e-6);
-    assert_float_equal(eng_k_loss(&CCE_LOGITS, 0, NN_ACC_NONE, NULL, z, oh, 1, 3, 1, NULL),
+    assert_float_equal(eng_k_loss(&CCE_LOGITS, 0, NULL, z, oh, NULL, 1, 1, 3, 1),
                        lse - 3, 1e-6);
     /* binary: -(t log p + (1 - t) log(1 - p)), mean over the row; logits agree with sigmoid */
     const float pb[2] = { 0.8f, 0.3f }, tb[2] = { 1, 0 }, zb[2] = { 2, -1 };
-    assert_float_equal(eng_k_loss(&BCE, 0, NN_ACC_NONE, NULL, pb, tb, 1, 2, 1, NULL),
+    assert_float_equal(eng_k_loss(&BCE, 0, NULL, pb, tb, NULL, 1, 1, 2, 1),
                        -(log(0.8 + 1e-7) + log(0.7 + 1e-7)) / 2, 1e-6);
     float ps[2] = { (float)(1 / (1 + exp(-2.0))), (float)(1 / (1 + exp(1.0))) };
-    assert_float_equal(eng_k_loss(&BCE_LOGITS, 0, NN_ACC_NONE, NULL, zb, tb, 1, 2, 1, NULL),
-                       eng_k_loss(&BCE, 0, NN_ACC_NONE, NULL, ps, tb, 1, 2, 1, NULL), 1e-5);
+    assert_float_equal(eng_k_loss(&BCE_LOGITS, 0, NULL, zb, tb, NULL, 1, 1, 2, 1),
+                       eng_k_loss(&BCE, 0, NULL, ps, tb, NULL, 1, 1, 2, 1), 1e-5);
 }
 
 typedef struct loss_ctx {
@@ -61,7 +61,7 @@ static double loss_of(const float *y, void *p)
     loss_ctx *c = p;
     float *a = nn_zeros(c->R * c->K);
     eng_k_act_fwd(c->act, a, y, c->R, c->K);
-    double s = eng_k_loss(c->loss, 0, NN_ACC_NONE, NULL, a, c->t, c->R, c->K, 1, NULL);
+    double s = eng_k_loss(c->loss, 0, NULL, a, c->t, NULL, 1, c->R, c->K, 1);
     free(a);
     return s / (double)c->R;
 }
@@ -72,7 +72,7 @@ static void check_grad(const eng_loss *loss, int fused, eng_act act, const float
 {
     float *dz = nn_zeros(R * K), *num = nn_zeros(R * K), *a = nn_zeros(R * K);
     eng_k_act_fwd(act, a, y, R, K);
-    eng_k_loss(loss, fused, NN_ACC_NONE, dz, a, t, R, K, 1.0 / (double)R, NULL);
+    eng_k_loss(loss, fused, dz, a, t, NULL, 1, R, K, 1.0 / (double)R);
     if (!fused && act != ENG_ACT_LINEAR) {         /* chain through the activation */
         float *d2 = nn_zeros(R * K);
         eng_k_act_bwd(act, d2, dz, a, R, K, 0);
@@ -117,26 +117,18 @@ static void test_nn_loss_gradients(void **state)
     free(y); free(p); free(t);
 }
 
-static void test_nn_accuracy(void **state)
+/* Sample weights scale each row's loss and gradient; the sum is still divided by the rows. */
+static void test_nn_loss_weights(void **state)
 {
     (void)state;
-    const float y[6] = { 0.1f, 0.7f, 0.2f, 0.5f, 0.4f, 0.1f }, lab[2] = { 1, 2 };
-    const float oh[6] = { 0, 1, 0, 1, 0, 0 };
-    double c;
-    eng_k_loss(&SCCE, 0, NN_ACC_SPARSE, NULL, y, lab, 2, 3, 1, &c);
-    assert_float_equal(c, 1, 0);
-    eng_k_loss(&CCE, 0, NN_ACC_CATEGORICAL, NULL, y, oh, 2, 3, 1, &c);
-    assert_float_equal(c, 2, 0);
-    const float pb[4] = { 0.6f, 0.4f, 0.2f, 0.9f }, tb[4] = { 1, 1, 0, 0 };
-    eng_k_loss(&BCE, 0, NN_ACC_BINARY, NULL, pb, tb, 4, 1, 1, &c);
-    assert_float_equal(c, 2, 0);
-    const float zb[2] = { 0.3f, -0.2f }, tz[2] = { 1, 1 };    /* logits: threshold 0 */
-    eng_k_loss(&BCE_LOGITS, 0, NN_ACC_BINARY, NULL, zb, tz, 2, 1, 1, &c);
-    assert_float_equal(c, 1, 0);
-    assert_int_equal(eng_acc_kind(2, 10, 1, 60000), NN_ACC_SPARSE);
-    assert_int_equal(eng_acc_kind(2, 10, 2, 1), NN_ACC_SPARSE);
-    assert_int_equal(eng_acc_kind(2, 10, 2, 10), NN_ACC_CATEGORICAL);
-    assert_int_equal(eng_acc_kind(2, 1, 1, 100), NN_ACC_BINARY);
+    const float y[4] = { 1, 2, 3, 4 }, t[4] = { 1, 1, 1, 1 }, w[2] = { 2, 0.5f };
+    float dz[4];
+    /* rows 0.5 and 6.5, weighted 2 and 0.5 */
+    assert_float_equal(eng_k_loss(&MSE, 0, dz, y, t, w, 1, 2, 2, 0.5), 4.25, 1e-9);
+    nn_assert_close("weighted mse grad", dz, (const float[]){ 0, 1, 0.5f, 0.75f }, 4, 1e-6, 0);
+    /* two rows per sample share the sample's weight */
+    const float w1[1] = { 3 };
+    assert_float_equal(eng_k_loss(&MSE, 0, NULL, y, t, w1, 2, 2, 2, 1), 21, 1e-9);
 }
 
 static void test_nn_loss_names(void **state)
@@ -216,7 +208,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nn_loss_values),
         cmocka_unit_test(test_nn_loss_gradients),
-        cmocka_unit_test(test_nn_accuracy),
+        cmocka_unit_test(test_nn_loss_weights),
         cmocka_unit_test(test_nn_loss_names),
         cmocka_unit_test(test_nn_loss_targets),
         cmocka_unit_test(test_nn_loss_call_autograd),

@@ -129,7 +129,7 @@ static void test_nn_model_compile_binds_optimizer(void **state)
     eng_rng rng;
     eng_rng_seed(&rng, 4);
     eng_model *m = tutorial_model(&rng);
-    nn_compile(m, ENG_OPT_ADAM, 0, ENG_LOSS_SPARSE_CCE, 1, ENG_METRIC_ACCURACY);
+    nn_compile(m, ENG_OPT_ADAM, 0, ENG_LOSS_SPARSE_CCE, 1, 1);
     assert_true(eng_model_is_compiled(m));
     eng_optimizer *o = eng_model_optimizer(m);
     assert_int_equal(eng_optimizer_param_count(o), 4);
@@ -231,7 +231,7 @@ static void test_nn_model_gradcheck_cnn(void **state)
     nn_add(m, &c, &rng);
     c = nn_dense(3, ENG_ACT_LINEAR, NULL);
     nn_add(m, &c, &rng);
-    nn_compile(m, ENG_OPT_SGD, 0, ENG_LOSS_SPARSE_CCE, 1, ENG_METRIC_ACCURACY);
+    nn_compile(m, ENG_OPT_SGD, 0, ENG_LOSS_SPARSE_CCE, 1, 1);
     eng_tensor *x = nn_tensor(&rng, 4, SHAPE(4, 9, 8, 2), -1, 1), *y = labels(&rng, 4, 3);
     gradcheck(m, x, y, 1e-3, 3e-3);
     int64_t s[ENG_MAX_DIMS];
@@ -253,7 +253,7 @@ static void test_nn_model_gradcheck_binary(void **state)
     nn_add(m, &c, &rng);
     c = nn_dense(1, ENG_ACT_SIGMOID, NULL);
     nn_add(m, &c, &rng);
-    nn_compile(m, ENG_OPT_SGD, 0, ENG_LOSS_BCE, 0, ENG_METRIC_ACCURACY);
+    nn_compile(m, ENG_OPT_SGD, 0, ENG_LOSS_BCE, 0, 1);
     /* labels of shape (N,) against the output (N, 1), as Keras allows */
     eng_tensor *x = nn_tensor(&rng, 2, SHAPE(6, 2), -1, 1), *y = labels(&rng, 6, 2);
     gradcheck(m, x, y, 1e-2, 2e-3);
