@@ -8,7 +8,13 @@
  *     with no_grad(): ...                # nothing records inside
  *     g = grad(f, argnums=0)             # JAX style: g(w, x, y) is df/dw
  *     v, g = value_and_grad(f)(w, x, y)
+ *     g = grad(loss)({"w": w, "b": b}, x, y)   # a dict of params: a dict of gradients
  *     gradcheck(f, (x,))                 # finite differences against backward: True or ValueError
+ *
+ * grad() copies each argument it differentiates into fresh params and runs f on the copies,
+ * so the caller's tensors and their .grad never change. An argument may be a list, tuple or
+ * dict of tensors and numbers, nested (JAX's pytrees); lib_autograd_tree.c wraps it and gives
+ * the gradient the same structure.
  *
  * The gradient mode lives in the VM (vm->ag), so every VM has its own; the tensor operators
  * and builtins (lib_tensor*.c) pass it to the engine's eng_ag_* ops. grad() and gradcheck()
@@ -20,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lang/lib_autograd_tree.h"
 #include "lang/lib_tensor.h"
 #include "lang/vm.h"
 
@@ -176,35 +183,25 @@ static lang_status loss_of(lang_vm *vm, lang_value v, const char *fname, eng_ten
     return LANG_OK;
 }
 
-/* The gradient of parameter p as a value: zeros when nothing reached it; a number when the
- * argument was a number. */
-static lang_status grad_value(lang_vm *vm, eng_tensor *p, int was_number, lang_value *out)
+static const char *fname_of(const grad_fn *g)
 {
-    eng_error err;
-    eng_tensor *g = p->grad ? eng_tensor_retain(p->grad) : eng_tensor_new(p->ndim, p->shape, &err);
-    return lang_tensor_result(vm, g, &err, was_number, out);
+    return g->with_value ? "value_and_grad()" : "grad()";
 }
 
-/* args[k] for each argnum replaced by a fresh parameter (params[i]); the rest borrowed. */
-static lang_status make_params(lang_vm *vm, const grad_fn *g, lang_value *args, int nargs,
-                               eng_tensor **params)
+/* args[k] for each argnum k replaced by its wrapped copy (params at the leaves, the tree holds
+ * them); the other arguments stay borrowed. *made counts wrapped[] and skel[] to release. */
+static lang_status wrap_args(lang_vm *vm, const grad_fn *g, lang_value *args, int nargs,
+                             lang_ag_tree *tree, lang_value *wrapped, lang_value *skel, int *made)
 {
     for (int i = 0; i < g->nargnums; i++) {
         int k = g->argnums[i];
-        eng_tensor *t;
-        eng_error err;
         if (k >= nargs)
             return lang_raise(vm, LANG_ERR_TYPE, "%s: argnums asks for argument %d but the function "
-                              "got %d argument%s", g->with_value ? "value_and_grad()" : "grad()", k,
-                              nargs, nargs == 1 ? "" : "s");
-        lang_status st = lang_tensor_from_value(vm, args[k], "grad() argument", &t);
+                              "got %d argument%s", fname_of(g), k, nargs, nargs == 1 ? "" : "s");
+        lang_status st = lang_ag_tree_wrap(vm, tree, k, args[k], &wrapped[i], &skel[i]);
+        (*made)++;
         if (st != LANG_OK) return st;
-        params[i] = eng_param(t, &err);
-        eng_tensor_release(t);
-        if (!params[i]) return lang_raise_eng(vm, &err);
-        eng_tensor_retain(params[i]);           /* one for us, one for the argument value */
-        args[k] = lang_tensor_wrap(vm, params[i]);
-        if (LANG_IS_UNDEF(args[k])) return LANG_ERR_MEMORY;
+        args[k] = wrapped[i];
     }
     return LANG_OK;
 }
@@ -241,26 +238,25 @@ static lang_status plain_value(lang_vm *vm, lang_value v, lang_value *out)
     return lang_tensor_result(vm, eng_tensor_detach(t, &err), &err, 0, out);
 }
 
-/* Runs f with the parameters, backpropagates, collects gradients (a number for an argument
- * that was a number, as JAX gives a scalar). */
+/* Runs f on the wrapped arguments, backpropagates, and fills each skeleton with gradients
+ * (a number for a leaf that was a number, as JAX gives a scalar). */
 static lang_status grad_run(lang_vm *vm, const grad_fn *g, lang_value *args, int nargs,
-                            eng_tensor **params, const int *was_number, lang_value *out)
+                            lang_ag_tree *tree, lang_value *skel, lang_value *out)
 {
-    const char *fname = g->with_value ? "value_and_grad()" : "grad()";
-    lang_value res = lang_none(), value = lang_none(), grads[MAX_ARGNUMS];
+    lang_value res = lang_none(), value = lang_none();
     eng_tensor *loss;
     eng_error err;
-    int was = eng_ag_set_enabled(&vm->ag, 1), ng = 0;
+    size_t next = 0;
+    int was = eng_ag_set_enabled(&vm->ag, 1);
     lang_status st = lang_call_value(vm, g->f, nargs, args, &res);
     eng_ag_set_enabled(&vm->ag, was);
-    if (st == LANG_OK) st = loss_of(vm, res, fname, &loss);
+    if (st == LANG_OK) st = loss_of(vm, res, fname_of(g), &loss);
     if (st == LANG_OK && loss && loss->requires_grad && eng_backward(loss, NULL, &err) != ENG_OK)
         st = lang_raise_eng(vm, &err);
     if (st == LANG_OK && g->with_value) st = plain_value(vm, res, &value);
-    for (; st == LANG_OK && ng < g->nargnums; ng++)
-        st = grad_value(vm, params[ng], was_number[ng], &grads[ng]);
-    if (st == LANG_OK) st = pack_result(vm, g, value, grads, out);
-    for (int i = 0; i < ng; i++) lang_decref(vm, grads[i]);
+    for (int i = 0; st == LANG_OK && i < g->nargnums; i++)
+        st = lang_ag_tree_grad(vm, tree, &skel[i], &next);
+    if (st == LANG_OK) st = pack_result(vm, g, value, skel, out);
     lang_decref(vm, value);
     lang_decref(vm, res);
     return st;
@@ -270,21 +266,19 @@ static lang_status grad_run(lang_vm *vm, const grad_fn *g, lang_value *args, int
 static lang_status grad_call(lang_vm *vm, lang_value *a, lang_value *va, int nva, lang_value *out)
 {
     const grad_fn *g = LANG_AS_NATIVE(a[0])->ptr;
-    eng_tensor *params[MAX_ARGNUMS] = { NULL };
-    int was_number[MAX_ARGNUMS] = { 0 };
+    lang_ag_tree tree = { .fname = fname_of(g) };
+    lang_value wrapped[MAX_ARGNUMS], skel[MAX_ARGNUMS];
+    int made = 0;
     lang_value *args = malloc(((size_t)nva + 1) * sizeof *args);
     if (!args) return lang_raise(vm, LANG_ERR_MEMORY, "out of memory");
     memcpy(args, va, (size_t)nva * sizeof *args);
-    for (int i = 0; i < g->nargnums; i++)
-        if (g->argnums[i] < nva)
-            was_number[i] = LANG_IS_NUM(va[g->argnums[i]]) || LANG_IS_BOOL(va[g->argnums[i]]);
-    lang_status st = make_params(vm, g, args, nva, params);
-    if (st == LANG_OK) st = grad_run(vm, g, args, nva, params, was_number, out);
-    for (int i = 0; i < g->nargnums; i++) {
-        if (!params[i]) continue;
-        lang_decref(vm, args[g->argnums[i]]);
-        eng_tensor_release(params[i]);
+    lang_status st = wrap_args(vm, g, args, nva, &tree, wrapped, skel, &made);
+    if (st == LANG_OK) st = grad_run(vm, g, args, nva, &tree, skel, out);
+    for (int i = 0; i < made; i++) {
+        lang_decref(vm, wrapped[i]);
+        lang_decref(vm, skel[i]);
     }
+    lang_ag_tree_free(&tree);
     free(args);
     return st;
 }
@@ -389,10 +383,13 @@ static const lang_builtin_def autograd_builtins[] = {
     { "grad", bi_grad, "f, argnums=",
       "grad(f, argnums=0)\nJAX style: a function taking the same arguments as f and returning "
       "the gradient of f (a scalar) with respect to argument argnums (a tuple of positions gives "
-      "a tuple of gradients).\nExample: dw = grad(loss)(w, x, y)" },
+      "a tuple of gradients). The argument may be a tensor, a number, or a list, tuple or dict "
+      "of them (nested): the gradient then has the same structure. The arguments are copied, "
+      "never changed.\nExample: dw = grad(loss)(w, x, y);  g = grad(loss)({'w': w, 'b': b}, x, y)" },
     { "value_and_grad", bi_value_and_grad, "f, argnums=",
       "value_and_grad(f, argnums=0)\nLike grad(f), but the function returns (f's value, the "
-      "gradient).\nExample: l, dw = value_and_grad(loss)(w, x, y)" },
+      "gradient), the gradient shaped like the argument (a dict for a dict ...).\n"
+      "Example: l, dw = value_and_grad(loss)(w, x, y)" },
     { "gradcheck", lang_gradcheck, "f, inputs, eps=, atol=, rtol=, raise_exception=",
       "gradcheck(f, inputs, eps=1e-3, atol=1e-2, rtol=1e-2, raise_exception=True)\nCompares the "
       "gradients backward() computes for f at inputs (a tensor, or a tuple of them) with finite "

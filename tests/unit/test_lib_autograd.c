@@ -1,6 +1,7 @@
 /*
  * test_lib_autograd.c -- lang/lib_autograd.c and the autograd routing of lib_tensor*.c, through
- * a real VM: param, backward, grad, value_and_grad, no_grad (also left by break, return and
+ * a real VM: param, backward, grad, value_and_grad (JAX style, also over a dict of params; the
+ * container cases are in test_lib_autograd_tree.c), no_grad (also left by break, return and
  * errors), printing, in-place updates, which builtins record, errors, and the cost of the
  * plain path.
  */
@@ -125,6 +126,25 @@ static void test_lib_autograd_grad(void **state)
     TL_DONE(f);
 }
 
+/* The JAX training step over a dict of parameters: grads come back as a dict. */
+static void test_lib_autograd_grad_dict(void **state)
+{
+    tl_fixture *f = *state;
+    tl_run(f, "x = tensor([[1.0, 2.0], [3.0, 4.0]])\ny = tensor([[1.0], [2.0]])\n"
+              "params = {'w': zeros(2, 1), 'b': zeros(1)}\n"
+              "def loss(p, x, y):\n    return mean((x @ p['w'] + p['b'] - y) ** 2)");
+    /* dw = 2/n x^T (xw + b - y) = -(x^T y) = [-7, -10]; db = -mean(2y) = -3 */
+    tl_expect_out(f, "g = grad(loss)(params, x, y)\nprint(g['w'].T, g['b'])",
+                  "tensor([[ -7., -10.]]) tensor([-3.])\n");
+    tl_expect_out(f, "for i in range(300):\n    l, g = value_and_grad(loss)(params, x, y)\n"
+                     "    params = {k: params[k] - 0.05 * g[k] for k in params}\n"
+                     "print(l < 1e-3, list(params.keys()))", "True ['w', 'b']\n");
+    /* a list of tensors of one shape is a list of leaves, no longer stacked into one tensor */
+    tl_expect_out(f, "print(grad(lambda p: sum(p[0] - p[1]))([ones(2), ones(2)]))",
+                  "[tensor([1., 1.]), tensor([-1., -1.])]\n");
+    TL_DONE(f);
+}
+
 static void test_lib_autograd_printing(void **state)
 {
     tl_fixture *f = *state;
@@ -198,6 +218,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lib_autograd_backward, tl_setup, tl_teardown),
         cmocka_unit_test_setup_teardown(test_lib_autograd_no_grad, tl_setup, tl_teardown),
         cmocka_unit_test_setup_teardown(test_lib_autograd_grad, tl_setup, tl_teardown),
+        cmocka_unit_test_setup_teardown(test_lib_autograd_grad_dict, tl_setup, tl_teardown),
         cmocka_unit_test_setup_teardown(test_lib_autograd_printing, tl_setup, tl_teardown),
         cmocka_unit_test_setup_teardown(test_lib_autograd_inplace, tl_setup, tl_teardown),
         cmocka_unit_test_setup_teardown(test_lib_autograd_attributes, tl_setup, tl_teardown),
