@@ -630,7 +630,7 @@ eng_tensor *eng_ag_index_get(eng_ag *ag, eng_tensor *t, int n, const eng_index *
  *     eng_model_build(m, 2, (int64_t[]){ 28, 28 }, &rng, &err);  // or lazily by fit/predict
  *     eng_opt_config oc;  eng_opt_config_init(&oc, ENG_OPT_ADAM);
  *     eng_optimizer *opt = eng_optimizer_new(&oc, &err);
- *     eng_loss loss = { ENG_LOSS_SPARSE_CCE, 1 };                   // from_logits
+ *     eng_loss loss = { ENG_LOSS_SPARSE_CCE, 1, NULL };             // from_logits
  *     eng_metrics ms = { 1, { ENG_METRIC_ACCURACY } };
  *     eng_model_compile(m, opt, &loss, &ms, &err);  eng_optimizer_release(opt);
  *     eng_fit_options fo;  eng_fit_options_init(&fo);  fo.epochs = 10;  fo.rng = &rng;
@@ -759,10 +759,38 @@ typedef enum eng_loss_kind {
     ENG_LOSS_MSE, ENG_LOSS_BCE, ENG_LOSS_CCE, ENG_LOSS_SPARSE_CCE, ENG_LOSS_KIND_COUNT
 } eng_loss_kind;
 
+typedef struct eng_loss_fn eng_loss_fn;
+
 typedef struct eng_loss {
     eng_loss_kind kind;
     int from_logits;            /* BCE, CCE, sparse CCE: y_pred holds logits, not probabilities */
+    eng_loss_fn *fn;            /* not NULL: the caller's loss (kind and from_logits unused) */
 } eng_loss;
+
+/* A loss the caller computes (compile(loss=my_function) in the language): fit and evaluate
+ * call it on every batch, so it is slower than the built-in losses, which fuse with the last
+ * layer and allocate nothing. Refcounted: compile retains it. */
+struct eng_loss_fn {
+    int refcount;               /* eng_loss_fn_new sets 1 */
+    char name[64];              /* saved in model files; load_model asks for it back */
+    /* The loss of the batch: y_true (nb, ...the labels' per-sample shape) and y_pred (nb,
+     * ...output), both fresh copies; w, when not NULL, a weight per sample (Keras's
+     * sample_weight). Writes the batch's (weighted) mean loss to *loss and, when grad is not
+     * NULL, d(*loss)/d(y_pred) into grad (y_pred's shape, zeroed). An error stops fit. */
+    int (*call)(eng_loss_fn *fn, eng_tensor *y_true, eng_tensor *y_pred, const float *w,
+                double *loss, eng_tensor *grad, eng_error *err);
+    void (*free)(eng_loss_fn *fn);       /* frees the whole object */
+};
+
+eng_loss_fn *eng_loss_fn_retain(eng_loss_fn *fn);     /* NULL is fine */
+void eng_loss_fn_release(eng_loss_fn *fn);            /* NULL is fine */
+/* The name of the custom loss a loaded model was compiled with and that has not been given
+ * back (eng_model_set_loss_fn), or NULL. Such a model cannot train or evaluate. */
+const char *eng_model_missing_loss(const eng_model *m);
+/* Gives a loaded model the custom loss its file names (retained). */
+void eng_model_set_loss_fn(eng_model *m, eng_loss_fn *fn);
+/* Forgets loss, optimizer and metrics (load_model(path, compile=False)). */
+void eng_model_uncompile(eng_model *m);
 
 /* Keras names: "mse" / "mean_squared_error", "binary_crossentropy",
  * "categorical_crossentropy", "sparse_categorical_crossentropy" (from_logits 0). Returns

@@ -21,7 +21,8 @@
  *       momentum f64, epsilon f64, input_ndim i32, input_shape i64 x input_ndim,
  *       nweights u32, then per weight: ndim u32, shape i64 x ndim, values f32 x size
  *     when compiled:
- *       loss kind u32 (eng_loss_kind), from_logits u32, nmetrics u32, metric u32 x nmetrics
+ *       loss kind u32 (eng_loss_kind, or 0xffffffff for a function of the caller's, whose
+ *       name str follows), from_logits u32, nmetrics u32, metric u32 x nmetrics
  *       (eng_metric_id, in compile's order; version 1 had one u32 of flags, bit 0 accuracy),
  *       optimizer kind u32 (eng_opt_kind), learning_rate f64, momentum f64, beta_1 f64,
  *       beta_2 f64, epsilon f64, rho f64, nesterov u32, iterations i64,
@@ -46,6 +47,7 @@
 #define NN_VERSION 2u
 #define NN_HEADER 32
 #define NN_MAX_FILE ((int64_t)1 << 36)      /* 64 GB: anything larger is not ours */
+#define NN_LOSS_FN 0xffffffffu              /* the loss kind of a caller's loss function */
 
 /* ---- writing ------------------------------------------------------------------------------- */
 
@@ -137,7 +139,8 @@ static void put_layer(wbuf *b, const eng_layer *l)
 static void put_compiled(wbuf *b, const eng_model *m)
 {
     const eng_opt_config *c = eng_optimizer_get_config(m->opt);
-    put_u32(b, (uint32_t)m->loss.kind);
+    put_u32(b, m->loss.fn ? NN_LOSS_FN : (uint32_t)m->loss.kind);
+    if (m->loss.fn) put_str(b, m->loss.fn->name);
     put_u32(b, (uint32_t)m->loss.from_logits);
     put_u32(b, (uint32_t)m->metrics.n);
     for (int i = 0; i < m->metrics.n; i++) put_u32(b, (uint32_t)m->metrics.id[i]);
@@ -402,8 +405,10 @@ static int read_metrics(rbuf *r, eng_metrics *ms)
 
 static int read_compiled(rbuf *r, eng_model *m, eng_error *err)
 {
-    eng_loss loss;
+    eng_loss loss = { 0 };
+    char fn_name[sizeof m->missing_loss] = "";
     uint32_t lk = get_u32(r);
+    if (lk == NN_LOSS_FN) get_str(r, fn_name, sizeof fn_name);
     loss.kind = lk < ENG_LOSS_KIND_COUNT ? (eng_loss_kind)lk : ENG_LOSS_MSE;
     loss.from_logits = get_u32(r) != 0;
     eng_metrics metrics = { 0 };
@@ -420,13 +425,15 @@ static int read_compiled(rbuf *r, eng_model *m, eng_error *err)
     c.nesterov = get_u32(r) != 0;
     int64_t iterations = get_i64(r);
     uint64_t n = get_u(r, 8);
-    if (r->bad || lk >= ENG_LOSS_KIND_COUNT || ok >= ENG_OPT_KIND_COUNT || iterations < 0)
+    if (r->bad || (lk >= ENG_LOSS_KIND_COUNT && !fn_name[0]) || ok >= ENG_OPT_KIND_COUNT ||
+        iterations < 0)
         return r->bad = 1, ENG_OK;
     eng_optimizer *o = eng_optimizer_new(&c, err);
     if (!o) return ENG_ERR_VALUE;
     int st = eng_model_compile(m, o, &loss, &metrics, err);
     eng_optimizer_release(o);
     if (st != ENG_OK) return st;
+    memcpy(m->missing_loss, fn_name, sizeof fn_name);      /* until the caller gives it back */
     if (n != (uint64_t)nn_optimizer_state_size(m->opt)) return r->bad = 1, ENG_OK;
     get_f32s(r, nn_optimizer_state(m->opt), (int64_t)n);
     nn_optimizer_set_iterations(m->opt, iterations);

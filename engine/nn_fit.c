@@ -71,6 +71,8 @@ typedef struct nn_pass {
     eng_model *m;
     int64_t K, rows_out;        /* last axis of the output; rows of it per sample */
     int64_t t_row;              /* target floats per sample */
+    int t_ndim;                 /* the targets' per-sample shape (custom losses get it) */
+    int64_t t_shape[ENG_MAX_DIMS];
     int nm;                     /* metrics */
     nn_metric_plan plan[ENG_METRICS_MAX];
     int fused;
@@ -107,12 +109,25 @@ static int setup_pass(nn_pass *p, eng_model *m, const eng_tensor *y, int64_t n, 
     if (y->ndim < 1 || y->shape[0] != n)
         return eng_err(err, ENG_ERR_VALUE, "Data cardinality is ambiguous: x has %lld samples, "
                        "y has %lld", (long long)n, (long long)(y->ndim ? y->shape[0] : 0));
+    if (eng_model_missing_loss(m))
+        return eng_err(err, ENG_ERR_VALUE, "model \"%s\" was saved with the loss function '%s', "
+                       "which was not given back when it was loaded", m->name, m->missing_loss);
     int st = eng_loss_check_targets(&m->loss, y, od + 1, shape, err);
     if (st != ENG_OK) return st;
     p->t_row = m->loss.kind == ENG_LOSS_SPARSE_CCE ? p->rows_out : out_size;
+    if (m->loss.fn) p->t_row = n ? y->size / n : 0;
+    p->t_ndim = y->ndim - 1;
+    memcpy(p->t_shape, y->shape + 1, (size_t)p->t_ndim * sizeof *p->t_shape);
+    if (m->loss.fn && y->ndim == od && shape[od] == 1)      /* (N,) labels for (N, 1): Keras */
+        p->t_shape[p->t_ndim++] = 1;
     p->fused = eng_loss_fusable(&m->loss, last_activation(m));
     p->nm = m->metrics.n;
-    return nn_metrics_plan(p->plan, &m->metrics, &m->loss, od + 1, p->K, y, err);
+    if (p->nm && p->t_row != out_size && p->t_row != p->rows_out)
+        return eng_err(err, ENG_ERR_SHAPE, "metrics need labels shaped like the model's output "
+                       "or one label per sample; these have %lld values per sample",
+                       (long long)p->t_row);
+    int labels = p->t_row == p->rows_out && p->K > 1;
+    return nn_metrics_plan(p->plan, &m->metrics, &m->loss, labels, od + 1, p->K, y, err);
 }
 
 /* Loads batch rows [start, start + nb) of d (through perm when not NULL) into the workspace. */
@@ -124,17 +139,62 @@ static void load_batch(eng_model *m, const nn_data *d, const int64_t *perm, int6
     if (d->w) nn_gather_rows(m->ws.w, d->w, 1, perm, d->first + start, nb);
 }
 
+/* A tensor of nb samples of per-sample shape (ndim, shape) holding a copy of src. */
+static eng_tensor *batch_tensor(const float *src, int64_t nb, int ndim, const int64_t *shape,
+                                eng_error *err)
+{
+    int64_t full[ENG_MAX_DIMS];
+    full[0] = nb;
+    memcpy(full + 1, shape, (size_t)ndim * sizeof *full);
+    eng_tensor *t = eng_tensor_empty(ndim + 1, full, err);
+    if (t) memcpy(eng_tensor_data(t), src, (size_t)t->size * sizeof(float));
+    return t;
+}
+
+/* The caller's loss of the batch in the workspace: the batch mean in *mean, its gradient into
+ * dz (when not NULL). Copies cross the boundary: the function gets tensors of its own. */
+static int custom_loss(const nn_pass *p, const nn_data *d, int64_t nb, float *dz, double *mean,
+                       eng_error *err)
+{
+    eng_model *m = p->m;
+    int64_t out_shape[ENG_MAX_DIMS];
+    int od = eng_model_output_shape(m, out_shape);
+    eng_tensor *yp = batch_tensor(m->ws.act[m->nlayers - 1], nb, od, out_shape, err);
+    eng_tensor *yt = yp ? batch_tensor(m->ws.y, nb, p->t_ndim, p->t_shape, err) : NULL;
+    eng_tensor *g = yt && dz ? eng_tensor_new(yp->ndim, yp->shape, err) : NULL;
+    int st = !yt || (dz && !g) ? (err && err->code ? err->code : ENG_ERR_MEMORY)
+                               : m->loss.fn->call(m->loss.fn, yt, yp, d->w ? m->ws.w : NULL,
+                                                  mean, g, err);
+    if (st == ENG_OK && !isfinite(*mean))
+        st = eng_err(err, ENG_ERR_VALUE, "the loss function '%s' returned %g", m->loss.fn->name,
+                     *mean);
+    if (st == ENG_OK && g) memcpy(dz, eng_tensor_data(g), (size_t)g->size * sizeof *dz);
+    eng_tensor_release(g);
+    eng_tensor_release(yt);
+    eng_tensor_release(yp);
+    return st;
+}
+
 /* The loss of the batch in the workspace (and its gradient into dz when not NULL), added to
  * the running sums with the metrics. */
-static void add_loss(const nn_pass *p, const nn_data *d, int64_t nb, float *dz, nn_sums *sums)
+static int add_loss(const nn_pass *p, const nn_data *d, int64_t nb, float *dz, nn_sums *sums,
+                    eng_error *err)
 {
     nn_ws *ws = &p->m->ws;
     const float *y = ws->act[p->m->nlayers - 1];
     int64_t R = nb * p->rows_out;
-    sums->loss += eng_k_loss(&p->m->loss, p->fused, dz, y, ws->y, d->w ? ws->w : NULL,
-                             p->rows_out, R, p->K, R ? 1.0 / (double)R : 0.0);
+    if (p->m->loss.fn) {
+        double mean = 0;
+        int st = custom_loss(p, d, nb, dz, &mean, err);
+        if (st != ENG_OK) return st;
+        sums->loss += mean * (double)R;
+    } else {
+        sums->loss += eng_k_loss(&p->m->loss, p->fused, dz, y, ws->y, d->w ? ws->w : NULL,
+                                 p->rows_out, R, p->K, R ? 1.0 / (double)R : 0.0);
+    }
     nn_metrics_batch(p->plan, p->nm, y, ws->y, R, p->K, sums->m);
     sums->rows += R;
+    return ENG_OK;
 }
 
 /* ---- one training step --------------------------------------------------------------------- */
@@ -142,14 +202,15 @@ static void add_loss(const nn_pass *p, const nn_data *d, int64_t nb, float *dz, 
 /* Forward, loss, backward for the nb samples loaded: the gradients of the mean loss end up in
  * the layers' gradient buffers. The backward kernels run in write mode (accumulate 0): each
  * gradient buffer is written exactly once per step, so nothing is zeroed first. */
-static void forward_backward(const nn_pass *p, const nn_data *d, int64_t nb, eng_rng *rng,
-                             nn_sums *sums)
+static int forward_backward(const nn_pass *p, const nn_data *d, int64_t nb, eng_rng *rng,
+                            nn_sums *sums, eng_error *err)
 {
     eng_model *m = p->m;
     nn_ws *ws = &m->ws;
     int L = m->nlayers;
     nn_model_forward(m, nb, 1, rng);
-    add_loss(p, d, nb, ws->dact[L - 1], sums);
+    int st = add_loss(p, d, nb, ws->dact[L - 1], sums, err);
+    if (st != ENG_OK) return st;
     /* Gradients flow back only as far as the first layer with weights: the input gradient of
      * that layer (784 x 256 floats per sample for the MLP's first Dense) would go unused. */
     int first = 0;
@@ -158,6 +219,7 @@ static void forward_backward(const nn_pass *p, const nn_data *d, int64_t nb, eng
         nn_layer_bwd(m->layers[i], &ws->slot[i], i > first ? ws->dact[i - 1] : NULL,
                      ws->dact[i], ws->act[i], i ? ws->act[i - 1] : ws->x, nb,
                      i == L - 1 && p->fused, 1, 0, ws->scratch);
+    return ENG_OK;
 }
 
 /* ---- inference passes ---------------------------------------------------------------------- */
@@ -186,8 +248,8 @@ static void set_logs(eng_logs *logs, int val, const nn_pass *p, const nn_sums *s
 
 /* Loss and metrics of d in inference mode, batches of B (workspace ready for B). Progress
  * steps are reported when r is not NULL (evaluate). */
-static void eval_pass(const nn_pass *p, const nn_data *d, int64_t B, eng_rng *rng,
-                      const nn_report *r, nn_sums *sums)
+static int eval_pass(const nn_pass *p, const nn_data *d, int64_t B, eng_rng *rng,
+                     const nn_report *r, nn_sums *sums, eng_error *err)
 {
     eng_model *m = p->m;
     double t0 = nn_now();
@@ -197,11 +259,13 @@ static void eval_pass(const nn_pass *p, const nn_data *d, int64_t B, eng_rng *rn
         int64_t nb = s == steps - 1 ? d->n - s * B : B;
         load_batch(m, d, NULL, s * B, nb);
         nn_model_forward(m, nb, 0, rng);
-        add_loss(p, d, nb, NULL, sums);
+        int st = add_loss(p, d, nb, NULL, sums, err);
+        if (st != ENG_OK) return st;
         eng_progress pr = { ENG_PROGRESS_STEP, 0, 0, s + 1, steps, nn_now() - t0, { 0 } };
         set_logs(&pr.logs, 0, p, sums);
         report(r, &pr);
     }
+    return ENG_OK;
 }
 
 static int prepare_xy(eng_model *m, eng_tensor *x, eng_tensor *y, eng_rng *rng, eng_tensor **xc,
@@ -330,9 +394,9 @@ int eng_model_evaluate(eng_model *m, eng_tensor *x, eng_tensor *y, eng_tensor *s
         nn_data d = data_of(xc, yc, w, 0, n);
         nn_report r = { progress, ud };
         nn_sums sums;
-        eval_pass(&p, &d, B, &rng, &r, &sums);
+        st = eval_pass(&p, &d, B, &rng, &r, &sums, err);
         logs->n = 0;
-        set_logs(logs, 0, &p, &sums);
+        if (st == ENG_OK) set_logs(logs, 0, &p, &sums);
     }
     free(w);
     eng_tensor_release(xc);
@@ -472,9 +536,9 @@ static void free_fit(fit_state *f)
     eng_tensor_release(f->yv);
 }
 
-/* One epoch of training; returns 1 when poll interrupted it (after *step batches). */
+/* One epoch of training; *stopped is set when poll interrupted it (after *step batches). */
 static int train_epoch(fit_state *f, const eng_fit_options *o, int64_t epoch, eng_logs *logs,
-                       int64_t *step)
+                       int64_t *step, int *stopped, eng_error *err)
 {
     const nn_pass *p = &f->p;
     double t0 = nn_now();
@@ -483,7 +547,8 @@ static int train_epoch(fit_state *f, const eng_fit_options *o, int64_t epoch, en
     for (int64_t s = 0; s < f->steps; s++) {
         int64_t nb = s == f->steps - 1 ? f->train.n - s * f->B : f->B;
         load_batch(p->m, &f->train, o->shuffle ? f->perm : NULL, s * f->B, nb);
-        forward_backward(p, &f->train, nb, o->rng, &sums);
+        int st = forward_backward(p, &f->train, nb, o->rng, &sums, err);
+        if (st != ENG_OK) return st;
         eng_optimizer_step(p->m->opt, NULL);
         eng_progress pr = { ENG_PROGRESS_STEP, epoch, o->epochs, s + 1, f->steps,
                             nn_now() - t0, { 0 } };
@@ -491,9 +556,12 @@ static int train_epoch(fit_state *f, const eng_fit_options *o, int64_t epoch, en
         *logs = pr.logs;
         if (o->progress) o->progress(o->progress_ud, &pr);
         *step = s + 1;
-        if (o->poll && o->poll(o->poll_ud)) return 1;
+        if (o->poll && o->poll(o->poll_ud)) {
+            *stopped = 1;
+            break;
+        }
     }
-    return 0;
+    return ENG_OK;
 }
 
 static int run_callbacks_end(const eng_fit_options *o, eng_model *m, int64_t epoch,
@@ -515,17 +583,21 @@ static int run_epochs(fit_state *f, eng_model *m, const eng_fit_options *o, eng_
         double t0 = nn_now();
         int64_t step = 0;
         eng_logs logs = { 0 };
-        if (train_epoch(f, o, e, &logs, &step)) {
+        int stopped = 0, st = train_epoch(f, o, e, &logs, &step, &stopped, err);
+        if (st != ENG_OK) return st;
+        if (stopped) {
             f->h->interrupted = 1;
             f->h->interrupted_step = step;
             return ENG_OK;
         }
         if (f->has_val) {
             nn_sums vs;
-            eval_pass(&f->p, &f->val, f->B, o->rng, NULL, &vs);
+            if ((st = eval_pass(&f->p, &f->val, f->B, o->rng, NULL, &vs, err)) != ENG_OK)
+                return st;
             set_logs(&logs, 1, &f->p, &vs);
         }
-        int st = history_append(f->h, &logs, err), stop = 0;
+        st = history_append(f->h, &logs, err);
+        int stop = 0;
         m->stop_requested = 0;
         if (st == ENG_OK) st = run_callbacks_end(o, m, e, &logs, &stop, err);
         if (st != ENG_OK) return st;
@@ -584,7 +656,7 @@ int nn_model_grad(eng_model *m, eng_tensor *x, eng_tensor *y, eng_rng *rng, doub
         nn_data d = data_of(xc, yc, NULL, 0, n);
         nn_sums sums = { 0 };
         load_batch(m, &d, NULL, 0, n);
-        forward_backward(&p, &d, n, rng, &sums);
+        st = forward_backward(&p, &d, n, rng, &sums, err);
         *loss = sums.loss / (double)(n * p.rows_out);
     }
     eng_tensor_release(xc);

@@ -142,9 +142,10 @@ typedef struct nn_metric_plan {
 } nn_metric_plan;
 
 /* Resolves ms for predictions of ndim p_ndim (batch included) and last axis K against the
- * targets y under loss; ENG_ERR_VALUE when a metric cannot read these targets. */
+ * targets y under loss; labels: the targets hold one class label per row rather than K values.
+ * ENG_ERR_VALUE when a metric cannot read these targets. */
 int nn_metrics_plan(nn_metric_plan *plan, const eng_metrics *ms, const eng_loss *loss,
-                    int p_ndim, int64_t K, const eng_tensor *y, eng_error *err);
+                    int labels, int p_ndim, int64_t K, const eng_tensor *y, eng_error *err);
 /* Adds each metric's sum over the R rows of y (R, K) against t to sums[i]. */
 void nn_metrics_batch(const nn_metric_plan *plan, int n, const float *y, const float *t,
                       int64_t R, int64_t K, double *sums);
@@ -256,6 +257,7 @@ struct eng_model {
     eng_loss loss;
     eng_optimizer *opt;
     eng_metrics metrics;
+    char missing_loss[64];      /* a loaded model's custom loss, until it is given back */
     int stop_requested;         /* model.stop_training = True from a callback */
     nn_ws ws;                   /* reused while the batch size fits */
     int64_t ws_t;               /* target floats per sample ws was made for */

@@ -33,6 +33,7 @@ const char *eng_loss_name(eng_loss_kind k)
 int eng_loss_from_name(const char *name, eng_loss *out, eng_error *err)
 {
     out->from_logits = 0;
+    out->fn = NULL;
     if (strcmp(name, "mse") == 0 || strcmp(name, "MSE") == 0) {
         out->kind = ENG_LOSS_MSE;
         return ENG_OK;
@@ -50,7 +51,7 @@ int eng_loss_from_name(const char *name, eng_loss *out, eng_error *err)
 
 int eng_loss_fusable(const eng_loss *loss, eng_act a)
 {
-    if (loss->from_logits) return 0;
+    if (loss->from_logits || loss->fn) return 0;
     if (a == ENG_ACT_SOFTMAX) return loss->kind == ENG_LOSS_CCE || loss->kind == ENG_LOSS_SPARSE_CCE;
     if (a == ENG_ACT_SIGMOID) return loss->kind == ENG_LOSS_BCE;
     return 0;
@@ -230,6 +231,7 @@ static int check_labels(const eng_tensor *t, int64_t K, eng_error *err)
 int eng_loss_check_targets(const eng_loss *loss, const eng_tensor *t, int p_ndim,
                            const int64_t *p_shape, eng_error *err)
 {
+    if (loss->fn) return ENG_OK;            /* the caller's function reads what it is given */
     if (p_ndim < 1) return targets_mismatch(loss, t, p_ndim, p_shape, err);
     int64_t K = p_shape[p_ndim - 1];
     int lead = p_ndim - 1;      /* the prediction's dims before the class axis */

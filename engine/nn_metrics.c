@@ -124,9 +124,8 @@ static int plan_one(nn_metric_plan *p, eng_metric_id id, const eng_loss *loss, i
 }
 
 int nn_metrics_plan(nn_metric_plan *plan, const eng_metrics *ms, const eng_loss *loss,
-                    int p_ndim, int64_t K, const eng_tensor *y, eng_error *err)
+                    int labels, int p_ndim, int64_t K, const eng_tensor *y, eng_error *err)
 {
-    int labels = loss->kind == ENG_LOSS_SPARSE_CCE;
     nn_acc_kind acc = eng_acc_kind(p_ndim, K, y->ndim, y->shape[y->ndim - 1]);
     for (int i = 0; i < ms->n; i++) {
         int st = plan_one(&plan[i], ms->id[i], loss, labels, K, acc, err);
@@ -177,7 +176,7 @@ static double crossentropy_rows(const nn_metric_plan *p, const float *y, const f
                                 int64_t R, int64_t K)
 {
     eng_loss l = { p->kind == NN_M_BCE ? ENG_LOSS_BCE
-                   : p->kind == NN_M_CCE ? ENG_LOSS_CCE : ENG_LOSS_SPARSE_CCE, p->logits };
+                   : p->kind == NN_M_CCE ? ENG_LOSS_CCE : ENG_LOSS_SPARSE_CCE, p->logits, NULL };
     return eng_k_loss(&l, 0, NULL, y, t, NULL, 1, R, K, 1.0);
 }
 

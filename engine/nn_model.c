@@ -43,8 +43,44 @@ void eng_model_release(eng_model *m)
     eng_tensor_release(m->wbuf);
     eng_tensor_release(m->gbuf);
     eng_optimizer_release(m->opt);
+    eng_loss_fn_release(m->loss.fn);
     nn_ws_free(&m->ws);
     free(m);
+}
+
+eng_loss_fn *eng_loss_fn_retain(eng_loss_fn *fn)
+{
+    if (fn) fn->refcount++;
+    return fn;
+}
+
+void eng_loss_fn_release(eng_loss_fn *fn)
+{
+    if (fn && --fn->refcount == 0 && fn->free) fn->free(fn);
+}
+
+const char *eng_model_missing_loss(const eng_model *m)
+{
+    return m->compiled && m->missing_loss[0] ? m->missing_loss : NULL;
+}
+
+void eng_model_set_loss_fn(eng_model *m, eng_loss_fn *fn)
+{
+    eng_loss_fn_retain(fn);
+    eng_loss_fn_release(m->loss.fn);
+    m->loss.fn = fn;
+    m->missing_loss[0] = '\0';
+}
+
+void eng_model_uncompile(eng_model *m)
+{
+    eng_loss_fn_release(m->loss.fn);
+    eng_optimizer_release(m->opt);
+    memset(&m->loss, 0, sizeof m->loss);
+    memset(&m->metrics, 0, sizeof m->metrics);
+    m->opt = NULL;
+    m->missing_loss[0] = '\0';
+    m->compiled = 0;
 }
 
 const char *eng_model_name(const eng_model *m) { return m->name; }
@@ -245,7 +281,10 @@ int eng_model_compile(eng_model *m, eng_optimizer *opt, const eng_loss *loss,
     eng_optimizer_retain(opt);
     eng_optimizer_release(m->opt);
     m->opt = opt;
+    eng_loss_fn_retain(loss->fn);
+    eng_loss_fn_release(m->loss.fn);
     m->loss = *loss;
+    m->missing_loss[0] = '\0';
     m->metrics = ms;
     m->compiled = 1;
     return bind_optimizer(m, err);

@@ -5,6 +5,7 @@
  *   lib_nn.c        layers (Dense, Conv2D ...), their objects, default names, registration
  *   lib_nn_model.c  Sequential: compile, fit (progress bars), evaluate, predict, summary, save
  *   lib_nn_train.c  losses, optimizers, EarlyStopping, History
+ *   lib_nn_loss_fn.c  compile(loss=f): losses written in the language
  *
  * Every engine object becomes a native object (value.h lang_native) holding ONE reference to
  * it (layers, models, optimizers are refcounted in the engine; a model's `layers` attribute
@@ -62,9 +63,20 @@ void lang_nn_print(lang_vm *vm, const char *text);
 
 /* ---- losses and optimizers for compile (lib_nn_train.c) ----------------------------------- */
 
-/* A loss from a name ("mse"), a loss object (SparseCategoricalCrossentropy(from_logits=True))
- * or one of the loss builtins (sparse_categorical_crossentropy). */
+/* A loss from a name ("mse"), a loss object (SparseCategoricalCrossentropy(from_logits=True)),
+ * one of the loss builtins (sparse_categorical_crossentropy), or a function of the user's
+ * (then out->fn holds one reference, which the caller releases). */
 lang_status lang_nn_arg_loss(lang_vm *vm, lang_value v, eng_loss *out);
+
+/* ---- losses written in the language (lib_nn_loss_fn.c) ------------------------------------- */
+
+/* An engine loss calling f(y_true, y_pred) (compile(loss=f)): one reference in *out. */
+lang_status lang_nn_loss_fn_new(lang_vm *vm, lang_value f, eng_loss_fn **out);
+/* Visits the function a loss made by lang_nn_loss_fn_new holds (nothing for other losses). */
+void lang_nn_loss_fn_traverse(eng_loss_fn *fn, void (*visit)(lang_value *v, void *arg), void *arg);
+/* The error the function raised during the last fit or evaluate (already on the VM), once;
+ * LANG_OK when it raised none. */
+lang_status lang_nn_loss_fn_error(eng_loss_fn *fn);
 /* An optimizer from a name ("adam": Keras defaults; a new one) or an optimizer object
  * (retained). New reference in *out. */
 lang_status lang_nn_arg_optimizer(lang_vm *vm, lang_value v, eng_optimizer **out);

@@ -149,7 +149,7 @@ static lang_status arg_metrics(lang_vm *vm, lang_value v, eng_metrics *metrics)
 /* compile(optimizer="rmsprop", loss=None, metrics=None) */
 static lang_status m_compile(lang_vm *vm, lang_value *a, lang_value *va, int nva, lang_value *out)
 {
-    eng_loss loss;
+    eng_loss loss = { 0 };
     eng_metrics metrics;
     eng_optimizer *opt = NULL;
     if (!lang_nn_given(a[2])) {
@@ -171,9 +171,13 @@ static lang_status m_compile(lang_vm *vm, lang_value *a, lang_value *va, int nva
             st = lang_nn_arg_optimizer(vm, o, &opt);
         }
     }
-    if (st != LANG_OK) return st;
+    if (st != LANG_OK) {
+        eng_loss_fn_release(loss.fn);
+        return st;
+    }
     eng_error err;
     int rc = eng_model_compile(self_model(a), opt, &loss, &metrics, &err);
+    eng_loss_fn_release(loss.fn);
     eng_optimizer_release(opt);
     *out = lang_none();
     return rc == ENG_OK ? LANG_OK : lang_raise_eng(vm, &err);
@@ -479,6 +483,13 @@ static lang_status parse_fit(lang_vm *vm, lang_value *a, fit_args *f)
     return st;
 }
 
+/* The error a compiled loss function raised, if any (it is already on the VM). */
+static lang_status loss_fn_error(const eng_model *m)
+{
+    const eng_loss *l = eng_model_loss(m);
+    return l ? lang_nn_loss_fn_error(l->fn) : LANG_OK;
+}
+
 /* The error a user callback raised, if any (it is already on the VM). */
 static lang_status callback_error(const fit_callbacks *f)
 {
@@ -533,6 +544,7 @@ static lang_status m_fit(lang_vm *vm, lang_value *a, lang_value *va, int nva, la
     eng_history *h = eng_model_fit(m, f.x, f.y, &f.o, &err);
     if (!h) {
         st = callback_error(&f.cbs);
+        if (st == LANG_OK) st = loss_fn_error(m);
         if (st == LANG_OK) st = lang_raise_eng(vm, &err);
     } else {
         if (h->interrupted) report_interrupt(vm, &pc, h);
@@ -574,8 +586,10 @@ static lang_status m_evaluate(lang_vm *vm, lang_value *a, lang_value *va, int nv
         progress_ctx pc = { vm, verbose, 1, 0, { 0 } };
         pc.verbose = verbose == 2 ? 2 : verbose;
         if (eng_model_evaluate(self_model(a), x, y, sw, batch, &logs, on_progress, &pc, &err) !=
-            ENG_OK)
-            st = lang_raise_eng(vm, &err);
+            ENG_OK) {
+            st = loss_fn_error(self_model(a));
+            if (st == LANG_OK) st = lang_raise_eng(vm, &err);
+        }
         else
             finish_pass(&pc, &logs);
     }
@@ -736,15 +750,54 @@ static lang_status m_save(lang_vm *vm, lang_value *a, lang_value *va, int nva, l
     return eng_model_save(self_model(a), path, &err) == ENG_OK ? LANG_OK : lang_raise_eng(vm, &err);
 }
 
+/* A loaded model's loss function, found by name in custom_objects (Keras's rule). */
+static lang_status give_back_loss(lang_vm *vm, eng_model *m, lang_value objects)
+{
+    const char *name = eng_model_missing_loss(m);
+    lang_value *f = NULL;
+    if (lang_nn_given(objects)) {
+        lang_str *key = lang_str_cstr(vm, name);
+        if (!key) return LANG_ERR_MEMORY;
+        f = lang_dict_get(LANG_AS_DICT(objects), lang_obj_val(key));
+        lang_decref(vm, lang_obj_val(key));
+    }
+    if (!f) {
+        lang_raise(vm, LANG_ERR_VALUE, "Unknown loss function: '%s'. The model was compiled with "
+                   "it; give it back to load_model", name);
+        lang_hint(vm, "load_model(path, custom_objects={\"%s\": %s}), or "
+                  "load_model(path, compile=False) to load the layers and weights only", name, name);
+        return LANG_ERR_VALUE;
+    }
+    eng_loss loss = { 0 };
+    lang_status st = lang_nn_arg_loss(vm, *f, &loss);
+    if (st == LANG_OK && !loss.fn)
+        st = lang_raise(vm, LANG_ERR_TYPE, "custom_objects['%s'] must be a function "
+                        "loss(y_true, y_pred)", name);
+    if (st == LANG_OK) eng_model_set_loss_fn(m, loss.fn);
+    eng_loss_fn_release(loss.fn);
+    return st;
+}
+
 static lang_status bi_load_model(lang_vm *vm, lang_value *a, lang_value *va, int nva,
                                  lang_value *out)
 {
     const char *path;
+    int compile = 1;
     lang_status st = lang_arg_str(vm, a[0], "load_model() path", &path);
+    if (st == LANG_OK && lang_nn_given(a[2])) st = lang_arg_bool(vm, a[2], "compile", &compile);
+    if (st == LANG_OK && lang_nn_given(a[1]) && !LANG_IS_DICT(a[1]))
+        st = lang_raise(vm, LANG_ERR_TYPE, "load_model() custom_objects must be a dict {name: "
+                        "function}, got %s", lang_type_name(a[1]));
     if (st != LANG_OK) return st;
     eng_error err;
     eng_model *m = eng_model_load(path, &err);
     if (!m) return lang_raise_eng(vm, &err);
+    if (!compile) eng_model_uncompile(m);
+    if (eng_model_missing_loss(m)) st = give_back_loss(vm, m, a[1]);
+    if (st != LANG_OK) {
+        eng_model_release(m);
+        return st;
+    }
     return lang_nn_wrap_model(vm, m, out);
 }
 
@@ -821,6 +874,13 @@ static char *model_html(void *ptr)
 
 static void model_free(void *ptr) { eng_model_release(ptr); }
 
+/* A model compiled with a loss function holds it (each model has one native). */
+static void model_traverse(void *ptr, void (*visit)(lang_value *v, void *arg), void *arg)
+{
+    const eng_loss *l = eng_model_loss(ptr);
+    if (l) lang_nn_loss_fn_traverse(l->fn, visit, arg);
+}
+
 static const lang_builtin_def model_methods[] = {
     { "add", m_add, "self, layer", "model.add(layer)\nAppends a layer." },
     { "build", m_build, "self, input_shape",
@@ -882,6 +942,7 @@ const lang_native_class lang_nn_model_class = {
     .name = "Sequential",
     .attrs = model_attrs,
     .free = model_free,
+    .traverse = model_traverse,
     .get_attr = model_get_attr,
     .set_attr = model_set_attr,
     .methods = model_methods,
@@ -898,8 +959,11 @@ const lang_builtin_def lang_nn_model_builtins[] = {
       "the first data it sees. model.params lists its weights for explicit training loops.\n"
       "Example: model = Sequential([Flatten(input_shape=(28, 28)), Dense(128, activation=\"relu\"), "
       "Dense(10)])" },
-    { "load_model", bi_load_model, "path",
-      "load_model(path)\nReads a model written by model.save(path): layers, weights and, when it "
-      "was compiled, loss and optimizer state.\nExample: model = load_model(\"fashion.nabla-model\")" },
+    { "load_model", bi_load_model, "path, custom_objects=, compile=",
+      "load_model(path, custom_objects=None, compile=True)\nReads a model written by "
+      "model.save(path): layers, weights and, when it was compiled, loss and optimizer state. "
+      "A model compiled with a loss function of your own needs it back by name: "
+      "custom_objects={\"my_loss\": my_loss}. compile=False loads layers and weights only.\n"
+      "Example: model = load_model(\"fashion.nabla-model\")" },
     { NULL, NULL, NULL, NULL },
 };

@@ -67,7 +67,7 @@ static lang_status arg_from_logits(lang_vm *vm, lang_value v, int *out)
 static lang_status loss_fn(lang_vm *vm, eng_loss_kind kind, lang_value *a, int has_logits,
                            lang_value *out)
 {
-    eng_loss l = { kind, 0 };
+    eng_loss l = { kind, 0, NULL };
     lang_status st = has_logits ? arg_from_logits(vm, a[2], &l.from_logits) : LANG_OK;
     return st == LANG_OK ? call_loss(vm, &l, a[0], a[1], out) : st;
 }
@@ -96,7 +96,7 @@ static lang_status bi_scce(lang_vm *vm, lang_value *a, lang_value *va, int nva, 
 static lang_status new_loss_object(lang_vm *vm, eng_loss_kind kind, lang_value from_logits,
                                    lang_value *out)
 {
-    eng_loss *l = malloc(sizeof *l);
+    eng_loss *l = calloc(1, sizeof *l);
     if (!l) return lang_raise(vm, LANG_ERR_MEMORY, "out of memory");
     l->kind = kind;
     lang_status st = arg_from_logits(vm, from_logits, &l->from_logits);
@@ -183,10 +183,14 @@ lang_status lang_nn_arg_loss(lang_vm *vm, lang_value v, eng_loss *out)
     eng_error err;
     if (name && eng_loss_from_name(name, out, &err) == ENG_OK) return LANG_OK;
     if (name && LANG_IS_STR(v)) return lang_raise_eng(vm, &err);
-    lang_raise(vm, LANG_ERR_TYPE, "compile() loss must be a loss name or a loss object, got %s",
-               name ? name : lang_type_name(v));
-    lang_hint(vm, "fit needs one of Keras's losses; for a loss of your own, write the training "
-              "loop with grad or backward()");
+    if (LANG_IS_TYPE(v, LANG_OBJ_FUNC)) {
+        memset(out, 0, sizeof *out);
+        return lang_nn_loss_fn_new(vm, v, &out->fn);
+    }
+    lang_raise(vm, LANG_ERR_TYPE, "compile() loss must be a loss name, a loss object or a "
+               "function loss(y_true, y_pred), got %s", name ? name : lang_type_name(v));
+    lang_hint(vm, "e.g. loss=\"mse\", loss=SparseCategoricalCrossentropy(from_logits=True), or "
+              "def my_loss(y_true, y_pred): return mean((y_true - y_pred) ** 2, axis=-1)");
     return LANG_ERR_TYPE;
 }
 

@@ -133,7 +133,7 @@ static inline void nn_compile(eng_model *m, eng_opt_kind kind, double lr, eng_lo
     if (lr > 0)
         oc.learning_rate = lr;
     eng_optimizer *o = eng_optimizer_new(&oc, &err);
-    eng_loss l = { loss, from_logits };
+    eng_loss l = { loss, from_logits, NULL };
     if (!o || eng_model_compile(m, o, &l, &metrics, &err) != ENG_OK)
         fail_msg("compile: %s", err.msg);
     eng_optimizer_release(o);

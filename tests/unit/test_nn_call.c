@@ -83,7 +83,7 @@ static void test_nn_call_backward_matches_fast_path(void **state)
     eng_optimizer_zero_grad(eng_model_optimizer(m));
     eng_ag ag;
     eng_ag_init(&ag);
-    eng_loss loss = { ENG_LOSS_SPARSE_CCE, 1 };
+    eng_loss loss = { ENG_LOSS_SPARSE_CCE, 1, NULL };
     eng_tensor *logits = eng_model_call(m, &ag, x, 1, &rng, &err);
     eng_tensor *l = eng_loss_call(&loss, &ag, y, logits, &err);
     assert_float_equal(eng_tensor_item(l), loss_fast, 1e-5);

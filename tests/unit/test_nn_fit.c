@@ -94,7 +94,7 @@ static void test_nn_fit_softmax_classifier(void **state)
     oc.learning_rate = 0.05;
     oc.momentum = 0.9;
     eng_optimizer *opt = eng_optimizer_new(&oc, &err);
-    eng_loss loss = { ENG_LOSS_SPARSE_CCE, 0 };
+    eng_loss loss = { ENG_LOSS_SPARSE_CCE, 0, NULL };
     eng_metrics ms = { 1, { ENG_METRIC_ACCURACY } };
     eng_model_compile(m, opt, &loss, &ms, &err);
     eng_optimizer_release(opt);

@@ -10,10 +10,10 @@
 
 #include "tests/unit/test_nn.h"
 
-static const eng_loss MSE = { ENG_LOSS_MSE, 0 }, BCE = { ENG_LOSS_BCE, 0 };
-static const eng_loss BCE_LOGITS = { ENG_LOSS_BCE, 1 }, CCE = { ENG_LOSS_CCE, 0 };
-static const eng_loss CCE_LOGITS = { ENG_LOSS_CCE, 1 }, SCCE = { ENG_LOSS_SPARSE_CCE, 0 };
-static const eng_loss SCCE_LOGITS = { ENG_LOSS_SPARSE_CCE, 1 };
+static const eng_loss MSE = { ENG_LOSS_MSE, 0, NULL }, BCE = { ENG_LOSS_BCE, 0, NULL };
+static const eng_loss BCE_LOGITS = { ENG_LOSS_BCE, 1, NULL }, CCE = { ENG_LOSS_CCE, 0, NULL };
+static const eng_loss CCE_LOGITS = { ENG_LOSS_CCE, 1, NULL }, SCCE = { ENG_LOSS_SPARSE_CCE, 0, NULL };
+static const eng_loss SCCE_LOGITS = { ENG_LOSS_SPARSE_CCE, 1, NULL };
 
 static void test_nn_loss_values(void **state)
 {

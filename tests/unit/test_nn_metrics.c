@@ -9,9 +9,9 @@
 
 #include "tests/unit/test_nn.h"
 
-static const eng_loss MSE = { ENG_LOSS_MSE, 0 }, BCE = { ENG_LOSS_BCE, 0 };
-static const eng_loss BCE_LOGITS = { ENG_LOSS_BCE, 1 }, CCE = { ENG_LOSS_CCE, 0 };
-static const eng_loss SCCE = { ENG_LOSS_SPARSE_CCE, 0 };
+static const eng_loss MSE = { ENG_LOSS_MSE, 0, NULL }, BCE = { ENG_LOSS_BCE, 0, NULL };
+static const eng_loss BCE_LOGITS = { ENG_LOSS_BCE, 1, NULL }, CCE = { ENG_LOSS_CCE, 0, NULL };
+static const eng_loss SCCE = { ENG_LOSS_SPARSE_CCE, 0, NULL };
 
 static void test_nn_metric_names(void **state)
 {
@@ -47,7 +47,8 @@ static int plan(nn_metric_plan *p, const eng_loss *loss, int64_t K, int t_ndim,
     eng_metrics ms = { 0 };
     for (int i = 0; i < n; i++) ms.id[ms.n++] = ids[i];
     eng_tensor *y = eng_tensor_new(t_ndim, t_shape, err);
-    int st = nn_metrics_plan(p, &ms, loss, 2, K, y, err);
+    int labels = loss->kind == ENG_LOSS_SPARSE_CCE && K > 1;
+    int st = nn_metrics_plan(p, &ms, loss, labels, 2, K, y, err);
     eng_tensor_release(y);
     return st;
 }
