@@ -14,6 +14,11 @@
  * would then free its inputs, and so on: a loop of a million steps would recurse a million
  * deep. So an input that is about to die (refcount 1) has its node detached first and put on a
  * work list; the list is drained in a loop.
+ *
+ * In-place changes. A node records the storage version of each input (and eng_node_save of
+ * each saved tensor); run_nodes compares before calling a backward, so a tensor written in
+ * place since the forward (x += 1, x[i] = v, through any view) is an error, not a silently
+ * wrong gradient. Ops mark inputs their backward never reads with eng_node_skip_check.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,25 +42,54 @@ int eng_ag_set_enabled(eng_ag *ag, int enabled)
 
 /* ---- nodes ------------------------------------------------------------------------------- */
 
+/* One block: the node, in[n_in], then in_version[n_in] (aligned for uint64_t). */
+static size_t versions_offset(int n_in)
+{
+    size_t off = sizeof(eng_node) + (size_t)n_in * sizeof(eng_tensor *);
+    return (off + sizeof(uint64_t) - 1) / sizeof(uint64_t) * sizeof(uint64_t);
+}
+
 eng_node *eng_node_new(eng_tensor *out, const char *name, eng_backward_fn backward, int n_in,
                        eng_tensor *const *in, eng_error *err)
 {
     if (out->node || n_in < 0)
         return eng_err(err, ENG_ERR_VALUE, "internal: %s result already has a graph node", name),
                NULL;
-    eng_node *n = calloc(1, sizeof *n + (size_t)n_in * sizeof n->in[0]);
+    size_t voff = versions_offset(n_in);
+    eng_node *n = calloc(1, voff + (size_t)n_in * sizeof(uint64_t));
     if (!n)
         return eng_err(err, ENG_ERR_MEMORY, "out of memory recording %s for autograd", name), NULL;
     n->name = name;
     n->backward = backward;
     n->n_in = n_in;
-    for (int i = 0; i < n_in; i++)
+    n->in_version = (uint64_t *)((char *)n + voff);
+    for (int k = 0; k < ENG_NODE_MAX_SAVED; k++)
+        n->saved_version[k] = ENG_VERSION_UNCHECKED;
+    for (int i = 0; i < n_in; i++) {
         n->in[i] = in[i] ? eng_tensor_retain(in[i]) : NULL;
+        n->in_version[i] = in[i] ? eng_tensor_version(in[i]) : ENG_VERSION_UNCHECKED;
+    }
     n->out_ndim = out->ndim;
     memcpy(n->out_shape, out->shape, sizeof n->out_shape);
     out->node = n;
     out->requires_grad = 1;
     return n;
+}
+
+void eng_node_skip_check(eng_node *node, int i)
+{
+    if (i >= 0 && i < node->n_in)
+        node->in_version[i] = ENG_VERSION_UNCHECKED;
+}
+
+int eng_node_save(eng_node *node, int k, eng_tensor *t, eng_error *err)
+{
+    if (k < 0 || k >= ENG_NODE_MAX_SAVED)
+        return eng_err(err, ENG_ERR_VALUE, "internal: %s saves into slot %d", node->name, k);
+    eng_tensor_release(node->saved[k]);
+    node->saved[k] = eng_view_of(t, err);
+    node->saved_version[k] = eng_tensor_version(t);
+    return node->saved[k] ? ENG_OK : ENG_ERR_MEMORY;
 }
 
 /* Releases t; when this is its last reference and it has a node, the node goes onto *list
@@ -150,8 +184,8 @@ int eng_node_accum(eng_node *node, int i, const eng_tensor *g, eng_error *err)
     }
     if (!*slot)
         *slot = eng_tensor_copy(s, err);
-    else
-        rc = eng_binary_inplace(ENG_BIN_ADD, *slot, s, err);
+    else            /* accumulating is not a change the version counter tracks (engine.h) */
+        rc = eng_binary_inplace_raw(ENG_BIN_ADD, *slot, s, err);
     if (!*slot)
         rc = ENG_ERR_MEMORY;
     eng_tensor_release(s);
@@ -247,6 +281,38 @@ static eng_tensor *seed_grad(const eng_tensor *t, const eng_tensor *gout, eng_er
     return gout ? eng_tensor_copy(gout, err) : eng_tensor_full(t->ndim, t->shape, 1.0f, err);
 }
 
+/* Nonzero when t was written in place since its version v was recorded. */
+static int stale(const eng_tensor *t, uint64_t v)
+{
+    return t && v != ENG_VERSION_UNCHECKED && eng_tensor_version(t) != v;
+}
+
+static int modified_error(const eng_node *n, const eng_tensor *t, uint64_t v, eng_error *err)
+{
+    char sh[ENG_SHAPE_BUF];
+    eng_err(err, ENG_ERR_VALUE, "a tensor of shape %s needed for the gradient of %s was modified "
+            "in place after it was used (version %llu, expected %llu)",
+            eng_shape_format(t->ndim, t->shape, sh, sizeof sh), n->name,
+            (unsigned long long)eng_tensor_version(t), (unsigned long long)v);
+    eng_err_hint(err, "use x = x + 1 instead of x += 1 before backward(), or call backward() "
+                 "first");
+    return ENG_ERR_VALUE;
+}
+
+/* PyTorch's check when a backward unpacks its saved variables: what the node keeps must be at
+ * the version it recorded, else the backward would read changed values and give a wrong
+ * gradient without a word. Inputs first, in order, then saved tensors. */
+static int check_versions(const eng_node *n, eng_error *err)
+{
+    for (int i = 0; i < n->n_in; i++)
+        if (stale(n->in[i], n->in_version[i]))
+            return modified_error(n, n->in[i], n->in_version[i], err);
+    for (int k = 0; k < ENG_NODE_MAX_SAVED; k++)
+        if (stale(n->saved[k], n->saved_version[k]))
+            return modified_error(n, n->saved[k], n->saved_version[k], err);
+    return ENG_OK;
+}
+
 /* Runs the nodes outputs-first, freeing each one's graph right after it ran (later nodes'
  * inputs stay alive: a detached node is freed when its turn comes). */
 static int run_nodes(node_vec *order, eng_error *err)
@@ -255,6 +321,8 @@ static int run_nodes(node_vec *order, eng_error *err)
     eng_node *freed = NULL;
     for (size_t k = order->n; k-- > 0;) {
         eng_node *n = order->v[k];
+        if (rc == ENG_OK && n->grad)
+            rc = check_versions(n, err);
         if (rc == ENG_OK && n->grad)
             rc = n->backward(n, n->grad, err);
         n->mark = 0;
@@ -284,7 +352,7 @@ int eng_backward(eng_tensor *t, const eng_tensor *gout, eng_error *err)
         return ENG_ERR_MEMORY;
     if (!t->node) {                             /* a leaf: w.backward() gives w.grad += 1 */
         eng_tensor **slot = &t->grad;
-        rc = *slot ? eng_binary_inplace(ENG_BIN_ADD, *slot, g, err) : ENG_OK;
+        rc = *slot ? eng_binary_inplace_raw(ENG_BIN_ADD, *slot, g, err) : ENG_OK;
         if (!*slot)
             *slot = eng_tensor_retain(g);
         eng_tensor_release(g);
@@ -310,10 +378,12 @@ void eng_tensor_zero_grad(eng_tensor *t)
     eng_tensor *g = t->grad;
     if (!g)
         return;
-    if (eng_tensor_is_contiguous(g))
+    if (eng_tensor_is_contiguous(g)) {
         memset(eng_tensor_data(g), 0, (size_t)g->size * sizeof(float));
-    else
+        eng_tensor_bump_version(g);     /* as eng_index_set does on the other path */
+    } else {
         eng_index_set_scalar(g, 0, NULL, 0.0f, NULL);   /* a strided view: write through it */
+    }
 }
 
 eng_tensor *eng_param(const eng_tensor *t, eng_error *err)
@@ -387,12 +457,6 @@ eng_tensor *ag_record(eng_ag *ag, eng_tensor *out, const char *name, eng_backwar
         return NULL;
     }
     return out;
-}
-
-int ag_save_output(eng_node *n, int k, eng_tensor *out, eng_error *err)
-{
-    n->saved[k] = eng_view_of(out, err);
-    return n->saved[k] ? ENG_OK : ENG_ERR_MEMORY;
 }
 
 /* ---- dump -------------------------------------------------------------------------------- */

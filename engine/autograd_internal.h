@@ -28,10 +28,6 @@ int    ag_out_grad_finish(eng_node *n, int i, eng_tensor *tmp, eng_error *err);
 eng_tensor *ag_record(eng_ag *ag, eng_tensor *out, const char *name, eng_backward_fn backward,
                       int n_in, eng_tensor *const *in, eng_node **node, eng_error *err);
 
-/* Saves a detached view of out (its values, without a reference cycle) in node->saved[k].
- * Returns ENG_OK or ENG_ERR_MEMORY. */
-int ag_save_output(eng_node *n, int k, eng_tensor *out, eng_error *err);
-
 #define AG_COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* An error code to return from a backward after a NULL result (err may be NULL). */

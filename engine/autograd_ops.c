@@ -119,6 +119,32 @@ static int binary_scalar_backward(eng_node *n, const eng_tensor *g, eng_error *e
     return bin_grad_input(n, 0, 0, op, g, n->in[0], st, err);
 }
 
+/* Which operand values the partial derivatives read: bit 2 * which + i is set when the partial
+ * wrt operand `which` reads operand i (0: a, 1: b). An operand no wanted partial reads is not
+ * version-checked at backward: changing an addend in place is fine, as in PyTorch. */
+static unsigned bin_reads(eng_binop op)
+{
+    switch (op) {
+    case ENG_BIN_ADD: case ENG_BIN_SUB: return 0;
+    case ENG_BIN_MUL: return 0x2 | 0x4;         /* g * b;  g * a */
+    case ENG_BIN_DIV: return 0x2 | 0xC;         /* g / b;  -(g / b) * (a / b) */
+    case ENG_BIN_MOD: return 0xC;               /* g;  -g * floor(a / b) */
+    default:          return 0xF;               /* pow, maximum, minimum: both read both */
+    }
+}
+
+/* Node inputs in[0] = a, in[1] = b: skip the check of those the backward will not read. */
+static void bin_skip_unread(eng_node *n, eng_binop op)
+{
+    unsigned reads = bin_reads(op), read = 0;
+    for (int which = 0; which < 2; which++)
+        if (eng_node_wants(n, which))
+            read |= (reads >> (2 * which)) & 0x3;
+    for (int i = 0; i < 2; i++)
+        if (!(read & (1u << i)))
+            eng_node_skip_check(n, i);
+}
+
 /* Ops with a derivative; the others (comparisons, floor division, logic) give constants. */
 static int binop_differentiable(eng_binop op)
 {
@@ -139,8 +165,10 @@ eng_tensor *eng_ag_binary(eng_ag *ag, eng_binop op, eng_tensor *a, eng_tensor *b
     if (!binop_differentiable(op))
         return out;
     out = ag_record(ag, out, eng_binop_name(op), binary_backward, 2, in, &n, err);
-    if (n)
+    if (n) {
         n->iarg[0] = op;
+        bin_skip_unread(n, op);
+    }
     return out;
 }
 
@@ -153,9 +181,12 @@ eng_tensor *eng_ag_binary_scalar(eng_ag *ag, eng_binop op, eng_tensor *a, float 
         return out;
     out = ag_record(ag, out, eng_binop_name(op), binary_scalar_backward, 1, &a, &n, err);
     if (n) {
+        int which = scalar_left != 0;           /* the tensor is operand `which` */
         n->iarg[0] = op;
-        n->iarg[1] = scalar_left != 0;
+        n->iarg[1] = which;
         n->farg[0] = s;
+        if (!(bin_reads(op) & (1u << (2 * which + which))))   /* does d/dx read x? */
+            eng_node_skip_check(n, 0);          /* x * 2, x + 1, x / 2 keep nothing */
     }
     return out;
 }
@@ -206,18 +237,37 @@ static void un_grad_loop(eng_unop op, int64_t n, float *d, const float *pg, cons
 
 #undef UN_LOOP
 
-/* node: in[0] x; saved[0] the output (detached); iarg[0] the eng_unop. */
+/* What f' is computed from (see un_partial): the input x, the output y, or neither. */
+enum { UN_READS_X = 1, UN_READS_Y = 2 };
+
+static int un_reads(eng_unop op)
+{
+    switch (op) {
+    case ENG_UN_ABS: case ENG_UN_LOG: case ENG_UN_RELU: case ENG_UN_SIN: case ENG_UN_COS:
+    case ENG_UN_SQUARE:
+        return UN_READS_X;
+    case ENG_UN_EXP: case ENG_UN_SQRT: case ENG_UN_TANH: case ENG_UN_SIGMOID:
+        return UN_READS_Y;
+    default:
+        return 0;                               /* neg; floor, ceil, round, sign: constants */
+    }
+}
+
+/* node: in[0] x (version-checked only when f' reads it); saved[0] the output, only when f'
+ * reads it; iarg[0] the eng_unop. The loop reads x and y pointers for every op, so an unused
+ * one points at g (same size; its values are ignored). */
 static int unary_backward(eng_node *n, const eng_tensor *g, eng_error *err)
 {
     eng_unop op = (eng_unop)n->iarg[0];
     eng_tensor *gx = eng_node_grad(n, 0, err);
     if (!gx)
         return err ? err->code : ENG_OK;
-    eng_tensor *x = eng_tensor_contiguous(n->in[0], err);
-    if (!x)
+    eng_tensor *x = un_reads(op) & UN_READS_X ? eng_tensor_contiguous(n->in[0], err) : NULL;
+    if (!x && (un_reads(op) & UN_READS_X))
         return ag_fail(err);
-    un_grad_loop(op, x->size, eng_tensor_data(gx), eng_tensor_data(g), eng_tensor_data(x),
-                 eng_tensor_data(n->saved[0]));
+    const float *pg = eng_tensor_data(g);
+    un_grad_loop(op, g->size, eng_tensor_data(gx), pg, x ? eng_tensor_data(x) : pg,
+                 n->saved[0] ? eng_tensor_data(n->saved[0]) : pg);
     eng_tensor_release(x);
     return ENG_OK;
 }
@@ -229,12 +279,14 @@ eng_tensor *eng_ag_unary(eng_ag *ag, eng_unop op, eng_tensor *t, eng_error *err)
     if (op == ENG_UN_NOT)                       /* a truth value: no gradient */
         return out;
     out = ag_record(ag, out, eng_unop_name(op), unary_backward, 1, &t, &n, err);
-    if (n) {
-        n->iarg[0] = op;
-        if (ag_save_output(n, 0, out, err) != ENG_OK) {
-            eng_tensor_release(out);
-            return NULL;
-        }
+    if (!n)
+        return out;
+    n->iarg[0] = op;
+    if (!(un_reads(op) & UN_READS_X))
+        eng_node_skip_check(n, 0);
+    if ((un_reads(op) & UN_READS_Y) && eng_node_save(n, 0, out, err) != ENG_OK) {
+        eng_tensor_release(out);
+        return NULL;
     }
     return out;
 }
@@ -321,7 +373,12 @@ eng_tensor *eng_ag_where(eng_ag *ag, eng_tensor *cond, eng_tensor *a, eng_tensor
     eng_tensor *out = eng_where(cond, a, b, err);
     if (!eng_ag_wants(ag, 2, in + 1))           /* a condition alone carries no gradient */
         return out;
-    return ag_record(ag, out, "where", where_backward, 3, in, &n, err);
+    out = ag_record(ag, out, "where", where_backward, 3, in, &n, err);
+    if (n) {                                    /* backward reads only the condition */
+        eng_node_skip_check(n, 1);
+        eng_node_skip_check(n, 2);
+    }
+    return out;
 }
 
 /* ---- matmul ------------------------------------------------------------------------------ */
@@ -462,5 +519,9 @@ eng_tensor *eng_ag_matmul(eng_ag *ag, eng_tensor *a, eng_tensor *b, eng_error *e
 {
     eng_tensor *in[2] = { a, b };
     eng_node *n;
-    return ag_record(ag, eng_matmul(a, b, err), "matmul", matmul_backward, 2, in, &n, err);
+    eng_tensor *out = ag_record(ag, eng_matmul(a, b, err), "matmul", matmul_backward, 2, in, &n,
+                                err);
+    if (n)          /* reads as a * b does: d/da = g @ b^T needs b, d/db = a^T @ g needs a */
+        bin_skip_unread(n, ENG_BIN_MUL);
+    return out;
 }

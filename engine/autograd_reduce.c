@@ -48,7 +48,7 @@ static int add_broadcast(eng_node *n, const eng_tensor *g, float s, eng_error *e
     eng_tensor *gk = as_keepdims(n, g, err);
     eng_tensor *scaled = gk && s != 1.0f ? eng_binary_scalar(ENG_BIN_MUL, gk, s, 0, err) : NULL;
     int rc = !gk || (s != 1.0f && !scaled) ? ag_fail(err)
-           : eng_binary_inplace(ENG_BIN_ADD, gx, scaled ? scaled : gk, err);
+           : eng_binary_inplace_raw(ENG_BIN_ADD, gx, scaled ? scaled : gk, err);
     eng_tensor_release(gk);
     eng_tensor_release(scaled);
     return rc;
@@ -74,7 +74,7 @@ static int moment_backward(eng_node *n, const eng_tensor *g, int is_std, eng_err
         w = is_std ? eng_binary(ENG_BIN_DIV, gk, sk, err)
                    : eng_binary_scalar(ENG_BIN_MUL, gk, (float)(2.0 / count), 0, err);
     if (w && is_std)
-        eng_binary_inplace_scalar(ENG_BIN_DIV, w, (float)count, err);
+        eng_binary_inplace_scalar_raw(ENG_BIN_DIV, w, (float)count, err);
     if (w && (r = eng_binary(ENG_BIN_MUL, dev, w, err)))
         rc = eng_node_accum(n, 0, r, err);
     else
@@ -225,7 +225,10 @@ eng_tensor *eng_ag_reduce(eng_ag *ag, eng_redop op, eng_tensor *t, int naxes, co
         return out;
     n->iarg[RED_OP] = op;
     plan_axes(n, t, naxes, axes);
-    if (op != ENG_RED_SUM && op != ENG_RED_MEAN && ag_save_output(n, 0, out, err) != ENG_OK) {
+    if (op == ENG_RED_SUM || op == ENG_RED_MEAN)        /* only x's shape is needed */
+        eng_node_skip_check(n, 0);
+    int keeps_y = op == ENG_RED_STD || op == ENG_RED_MAX || op == ENG_RED_MIN;
+    if (keeps_y && eng_node_save(n, 0, out, err) != ENG_OK) {
         eng_tensor_release(out);
         return NULL;
     }
@@ -275,7 +278,8 @@ static eng_tensor *record_softmax(eng_ag *ag, eng_tensor *t, eng_tensor *out, in
     if (!n)
         return out;
     n->iarg[0] = axis < 0 ? axis + t->ndim : axis;
-    if (ag_save_output(n, 0, out, err) != ENG_OK) {
+    eng_node_skip_check(n, 0);                  /* the backward reads y, not x */
+    if (eng_node_save(n, 0, out, err) != ENG_OK) {
         eng_tensor_release(out);
         return NULL;
     }

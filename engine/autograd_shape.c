@@ -12,6 +12,18 @@
 
 #include "engine/autograd_internal.h"
 
+/* Records a node (ag_record) whose backward only moves the gradient: it reads no input's
+ * values, so changing an input in place afterwards is fine and none is version-checked. */
+static eng_tensor *record_mover(eng_ag *ag, eng_tensor *out, const char *name,
+                                eng_backward_fn backward, int n_in, eng_tensor *const *in,
+                                eng_node **node, eng_error *err)
+{
+    out = ag_record(ag, out, name, backward, n_in, in, node, err);
+    for (int i = 0; *node && i < n_in; i++)
+        eng_node_skip_check(*node, i);
+    return out;
+}
+
 /* ---- reshape, flatten, expand_dims ------------------------------------------------------- */
 
 /* node: in[0] x. The gradient is g with x's shape (same elements, row-major). */
@@ -27,21 +39,21 @@ static int reshape_backward(eng_node *n, const eng_tensor *g, eng_error *err)
 eng_tensor *eng_ag_reshape(eng_ag *ag, eng_tensor *t, int ndim, const int64_t *shape, eng_error *err)
 {
     eng_node *n;
-    return ag_record(ag, eng_reshape(t, ndim, shape, err), "reshape", reshape_backward, 1, &t,
-                     &n, err);
+    return record_mover(ag, eng_reshape(t, ndim, shape, err), "reshape", reshape_backward, 1,
+                        &t, &n, err);
 }
 
 eng_tensor *eng_ag_flatten(eng_ag *ag, eng_tensor *t, eng_error *err)
 {
     eng_node *n;
-    return ag_record(ag, eng_flatten(t, err), "flatten", reshape_backward, 1, &t, &n, err);
+    return record_mover(ag, eng_flatten(t, err), "flatten", reshape_backward, 1, &t, &n, err);
 }
 
 eng_tensor *eng_ag_expand_dims(eng_ag *ag, eng_tensor *t, int axis, eng_error *err)
 {
     eng_node *n;
-    return ag_record(ag, eng_expand_dims(t, axis, err), "expand_dims", reshape_backward, 1, &t,
-                     &n, err);
+    return record_mover(ag, eng_expand_dims(t, axis, err), "expand_dims", reshape_backward, 1,
+                        &t, &n, err);
 }
 
 /* ---- transpose --------------------------------------------------------------------------- */
@@ -61,8 +73,8 @@ static int transpose_backward(eng_node *n, const eng_tensor *g, eng_error *err)
 eng_tensor *eng_ag_transpose(eng_ag *ag, eng_tensor *t, const int *perm, eng_error *err)
 {
     eng_node *n;
-    eng_tensor *out = ag_record(ag, eng_transpose(t, perm, err), "transpose", transpose_backward,
-                                1, &t, &n, err);
+    eng_tensor *out = record_mover(ag, eng_transpose(t, perm, err), "transpose",
+                                   transpose_backward, 1, &t, &n, err);
     for (int d = 0; n && d < t->ndim; d++)   /* eng_transpose has validated perm */
         n->iarg[d] = !perm ? t->ndim - 1 - d : perm[d] < 0 ? perm[d] + t->ndim : perm[d];
     return out;
@@ -109,7 +121,7 @@ static eng_tensor *record_join(eng_ag *ag, eng_tensor *out, int n_in, eng_tensor
                                int stacked, eng_error *err)
 {
     eng_node *n;
-    out = ag_record(ag, out, stacked ? "stack" : "concat", join_backward, n_in, ts, &n, err);
+    out = record_mover(ag, out, stacked ? "stack" : "concat", join_backward, n_in, ts, &n, err);
     if (n)
         n->iarg[1] = stacked;
     return out;
@@ -177,7 +189,7 @@ static int index_basic_backward(eng_node *n, const index_ctx *c, const eng_tenso
     if (!gx)
         return err ? err->code : ENG_OK;
     eng_tensor *v = eng_index_get(gx, c->n, c->idx, err);
-    int rc = v ? eng_binary_inplace(ENG_BIN_ADD, v, g, err) : ag_fail(err);
+    int rc = v ? eng_binary_inplace_raw(ENG_BIN_ADD, v, g, err) : ag_fail(err);
     eng_tensor_release(v);
     return rc;
 }
@@ -252,8 +264,8 @@ static int index_backward(eng_node *n, const eng_tensor *g, eng_error *err)
 eng_tensor *eng_ag_index_get(eng_ag *ag, eng_tensor *t, int n, const eng_index *idx, eng_error *err)
 {
     eng_node *node;
-    eng_tensor *out = ag_record(ag, eng_index_get(t, n, idx, err), "index", index_backward, 1, &t,
-                                &node, err);
+    eng_tensor *out = record_mover(ag, eng_index_get(t, n, idx, err), "index", index_backward,
+                                   1, &t, &node, err);
     if (node && !(node->ctx = index_ctx_new(n, idx, err))) {
         eng_tensor_release(out);
         return NULL;

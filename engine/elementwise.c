@@ -315,7 +315,7 @@ static int same_view(const eng_tensor *a, const eng_tensor *b)
     return 1;
 }
 
-int eng_binary_inplace(eng_binop op, eng_tensor *dst, const eng_tensor *src, eng_error *err)
+int eng_binary_inplace_raw(eng_binop op, eng_tensor *dst, const eng_tensor *src, eng_error *err)
 {
     int64_t ss[ENG_MAX_DIMS];
     if ((unsigned)op >= ENG_BIN_COUNT)
@@ -347,7 +347,7 @@ int eng_binary_inplace(eng_binop op, eng_tensor *dst, const eng_tensor *src, eng
     return ENG_OK;
 }
 
-int eng_binary_inplace_scalar(eng_binop op, eng_tensor *dst, float s, eng_error *err)
+int eng_binary_inplace_scalar_raw(eng_binop op, eng_tensor *dst, float s, eng_error *err)
 {
     if ((unsigned)op >= ENG_BIN_COUNT)
         return bad_binop(op, err);
@@ -357,6 +357,24 @@ int eng_binary_inplace_scalar(eng_binop op, eng_tensor *dst, float s, eng_error 
     while (eng_iter_next(&it))
         bin_row(op, it.n, pd + it.off[0], it.stride[0], pd + it.off[0], it.stride[0], &s, 0);
     return ENG_OK;
+}
+
+/* The public in-place ops are the raw ones plus a bump of dst's version counter, so autograd
+ * notices a write into a tensor a graph keeps (engine.h, "version counter"). */
+int eng_binary_inplace(eng_binop op, eng_tensor *dst, const eng_tensor *src, eng_error *err)
+{
+    int rc = eng_binary_inplace_raw(op, dst, src, err);
+    if (rc == ENG_OK)
+        eng_tensor_bump_version(dst);
+    return rc;
+}
+
+int eng_binary_inplace_scalar(eng_binop op, eng_tensor *dst, float s, eng_error *err)
+{
+    int rc = eng_binary_inplace_scalar_raw(op, dst, s, err);
+    if (rc == ENG_OK)
+        eng_tensor_bump_version(dst);
+    return rc;
 }
 
 /* ---- unary ops --------------------------------------------------------------------------- */
@@ -450,7 +468,7 @@ eng_tensor *eng_clip(eng_tensor *t, float lo, float hi, eng_error *err)
 {
     eng_tensor *out = eng_binary_scalar(ENG_BIN_MAXIMUM, t, lo, 0, err);
     if (out)
-        eng_binary_inplace_scalar(ENG_BIN_MINIMUM, out, hi, err);
+        eng_binary_inplace_scalar_raw(ENG_BIN_MINIMUM, out, hi, err);
     return out;
 }
 

@@ -88,6 +88,7 @@ struct eng_storage {
     int64_t  size;          /* floats in data */
     float   *data;
     void    *block;
+    uint64_t version;       /* in-place writes so far: see "version counter" below */
 };
 
 /* Fields are public for speed; treat them as read-only outside the engine. Element (i0, i1, ..)
@@ -113,6 +114,21 @@ struct eng_tensor {
      * and t[[0, 1]] must stay an integer index). Views and copies keep it. */
     int          is_bool;
 };
+
+/* The version counter (PyTorch's t._version). Autograd keeps some tensors for the backward pass
+ * (a multiply keeps both factors, exp its result); writing into one of them before backward()
+ * would make the gradient silently wrong. So every in-place write bumps a counter that lives
+ * with the storage -- views share it, so writing through any view of the data counts -- and a
+ * node records the versions of what it keeps; eng_backward() compares them before it runs the
+ * node and fails with ENG_ERR_VALUE when they differ (see the autograd section).
+ *
+ * Who bumps: eng_binary_inplace, eng_binary_inplace_scalar, eng_index_set, _set_scalar,
+ * eng_tensor_zero_grad. Code that writes into an EXISTING tensor through eng_tensor_data()
+ * calls eng_tensor_bump_version() once after the write (filling a fresh result before anyone
+ * else has seen it needs nothing). Autograd's own accumulation into gradient buffers does not
+ * bump: a .grad is not a value the graph keeps. */
+static inline uint64_t eng_tensor_version(const eng_tensor *t) { return t->storage->version; }
+static inline void eng_tensor_bump_version(eng_tensor *t) { t->storage->version++; }
 
 /* ---- random numbers ---------------------------------------------------------------------- */
 
@@ -201,9 +217,10 @@ eng_tensor *eng_binary(eng_binop op, eng_tensor *a, eng_tensor *b, eng_error *er
 eng_tensor *eng_binary_scalar(eng_binop op, eng_tensor *a, float s, int scalar_left, eng_error *err);
 /* dst = dst op src in place, src broadcast to dst's shape (dst's shape never changes): `x += y`,
  * optimizer updates. Writes through views. ENG_ERR_SHAPE if src does not broadcast to dst.
- * If src overlaps dst in memory other than exactly (same view), src is copied first. */
+ * If src overlaps dst in memory other than exactly (same view), src is copied first. Bumps
+ * dst's version on success. */
 int eng_binary_inplace(eng_binop op, eng_tensor *dst, const eng_tensor *src, eng_error *err);
-/* dst = dst op s in place. */
+/* dst = dst op s in place; bumps dst's version. */
 int eng_binary_inplace_scalar(eng_binop op, eng_tensor *dst, float s, eng_error *err);
 
 /* Unary ops. ROUND is NumPy's (half to even); SIGN(0) = 0, SIGN(nan) = nan; NOT gives 1 where
@@ -319,7 +336,8 @@ typedef struct eng_index {
  * ENG_ERR_TYPE for an index tensor holding a non-integer. */
 eng_tensor *eng_index_get(eng_tensor *t, int n, const eng_index *idx, eng_error *err);
 /* t[idx...] = value, in place: value is broadcast to the shape eng_index_get would return
- * (for a mask: (count,)). ENG_ERR_SHAPE when it does not broadcast. */
+ * (for a mask: (count,)). ENG_ERR_SHAPE when it does not broadcast. Both bump t's version on
+ * success. */
 int eng_index_set(eng_tensor *t, int n, const eng_index *idx, const eng_tensor *value,
                   eng_error *err);
 int eng_index_set_scalar(eng_tensor *t, int n, const eng_index *idx, float v, eng_error *err);
@@ -460,8 +478,8 @@ eng_tensor *eng_npy_load(const char *path, eng_error *err);
  *     calls eng_node_free);
  *   - a node RETAINS its inputs (in[0..n_in-1]) and its saved tensors (saved[]) and owns `ctx`
  *     (freed by ctx_free) until the graph is freed. A node never retains its own output: to
- *     keep the output's values (exp, tanh, softmax...) save eng_tensor_detach(out) -- a view
- *     header on the same storage without autograd state;
+ *     keep the output's values (exp, tanh, softmax...) eng_node_save(n, k, out, err) keeps a
+ *     detached view (same storage, no autograd state) and records its version;
  *   - eng_backward() frees the graph it walked (releases every node's inputs, saved tensors and
  *     ctx, marks the node spent), as PyTorch does without retain_graph: a second backward
  *     through the same nodes is ENG_ERR_VALUE. Freeing is iterative: a chain of a million ops
@@ -488,6 +506,8 @@ eng_tensor *eng_npy_load(const char *path, eng_error *err);
  *         eng_node *n = eng_node_new(y, "square", square_backward, 1, &x, err);
  *         if (!n) { eng_tensor_release(y); return NULL; }
  *         n->iarg[0] = axis;  n->farg[0] = eps;          // scalars the backward needs
+ *         // eng_node_save(n, 0, y, err) if the backward reads y; eng_node_skip_check(n, i)
+ *         // for an input whose values it never reads
  *         return y;
  *     }
  *
@@ -495,6 +515,22 @@ eng_tensor *eng_npy_load(const char *path, eng_error *err);
  * inputs with !eng_node_wants(n, i) (their eng_node_grad is NULL with err->code ENG_OK).
  * Gradients are float32 and contiguous; broadcasting is undone with eng_node_accum (which runs
  * eng_sum_to) or by the kernel itself.
+ *
+ * In-place changes (PyTorch's "one of the variables needed for gradient computation has been
+ * modified by an inplace operation"). eng_node_new records the version (tensor section) of
+ * every input, eng_node_save that of a saved tensor; before running a node's backward,
+ * eng_backward compares them with the versions now and stops with ENG_ERR_VALUE:
+ *
+ *     w = param(ones(3)); y = w * x;  x += 1  (or x[0] = 5, or x viewed and changed) ...
+ *     "a tensor of shape (3,) needed for the gradient of multiply was modified in place after
+ *      it was used (version 1, expected 0)"   hint: "use x = x + 1 instead of x += 1 ..."
+ *
+ * An input the backward never reads (an addend, a reshape's source: only its shape matters)
+ * should be marked with eng_node_skip_check, so changing it is fine, as in PyTorch. The usual
+ * loops are unaffected: forward, backward(), then the in-place update (w -= lr * w.grad,
+ * opt.step()), then a new forward that records the new versions. Changing a parameter between
+ * the forward and the backward is the error, as in PyTorch. Cost: one integer store per input
+ * at record time, one compare per input and saved tensor at backward.
  */
 
 typedef struct eng_ag {
@@ -506,6 +542,7 @@ typedef struct eng_ag {
 typedef int (*eng_backward_fn)(eng_node *node, const eng_tensor *gout, eng_error *err);
 
 #define ENG_NODE_MAX_SAVED 4
+#define ENG_VERSION_UNCHECKED UINT64_MAX    /* a node slot whose version is not checked */
 #define ENG_NODE_MAX_ARGS  (2 * ENG_MAX_DIMS)
 
 struct eng_node {
@@ -513,6 +550,11 @@ struct eng_node {
     eng_backward_fn  backward;
     /* saved state, released/freed with the graph; all zero from eng_node_new */
     eng_tensor      *saved[ENG_NODE_MAX_SAVED];      /* retained tensors (never the output) */
+    /* versions recorded by eng_node_new / eng_node_save, checked before backward runs;
+     * ENG_VERSION_UNCHECKED for a slot filled by plain assignment or an input marked with
+     * eng_node_skip_check. in_version has n_in entries (in the node's own allocation). */
+    uint64_t         saved_version[ENG_NODE_MAX_SAVED];
+    uint64_t        *in_version;
     int64_t          iarg[ENG_NODE_MAX_ARGS];        /* axes, shapes, strides, flags ... */
     double           farg[4];                        /* eps, scalar operands ... */
     void            *ctx;                            /* anything else; freed by ctx_free */
@@ -547,10 +589,19 @@ static inline int eng_ag_wants(const eng_ag *ag, int n, eng_tensor *const *in)
 }
 
 /* Attaches a new node to out (out->node, out->requires_grad = 1; out must have no node yet):
- * in[0..n_in-1] retained, every other field zero. Returns the node (owned by out) or NULL on
- * ENG_ERR_MEMORY, in which case out is unchanged (the caller releases it). */
+ * in[0..n_in-1] retained and their versions recorded (checked at backward), every other field
+ * zero (saved_version: unchecked). Returns the node (owned by out) or NULL on ENG_ERR_MEMORY,
+ * in which case out is unchanged (the caller releases it). */
 eng_node *eng_node_new(eng_tensor *out, const char *name, eng_backward_fn backward, int n_in,
                        eng_tensor *const *in, eng_error *err);
+/* Input i's values are not read by the backward (only its shape, or nothing): an in-place
+ * change to it after the op does not make the gradient wrong, so backward does not check it. */
+void eng_node_skip_check(eng_node *node, int i);
+/* Keeps t's values for the backward: node->saved[k] becomes a detached view of t (same
+ * storage, no autograd state, so saving the op's own output makes no cycle), and t's version
+ * is recorded so backward fails if t is changed in place before. Replaces what slot k held.
+ * Returns ENG_OK or ENG_ERR_MEMORY (the slot is then empty). */
+int eng_node_save(eng_node *node, int k, eng_tensor *t, eng_error *err);
 /* Frees a node and, iteratively, the graph only it kept alive. Called by eng_tensor_release;
  * NULL is fine. */
 void eng_node_free(eng_node *node);
@@ -573,10 +624,13 @@ int eng_node_accum(eng_node *node, int i, const eng_tensor *g, eng_error *err);
  * tensors does not require grad and does not have a grad_fn" in PyTorch's words); t has more
  * than one element and gout is NULL ("grad can be implicitly created only for scalar outputs,
  * got shape (2, 3)"); gout's shape differs from t's; the graph was already freed by an earlier
- * backward. A kernel error (ENG_ERR_MEMORY) stops the walk and frees the graph. */
+ * backward; a tensor a node needs was changed in place after the node recorded it ("... was
+ * modified in place after it was used (version 1, expected 0)"). Such an error or a kernel
+ * error (ENG_ERR_MEMORY) stops the walk and frees the graph; gradients already accumulated
+ * into leaves stay. */
 int eng_backward(eng_tensor *t, const eng_tensor *gout, eng_error *err);
 /* Zeroes t->grad in place when t has one (keeps the buffer: views into flat gradient buffers
- * stay valid); nothing otherwise. */
+ * stay valid; bumps the grad's version, as PyTorch's zero_()); nothing otherwise. */
 void eng_tensor_zero_grad(eng_tensor *t);
 /* A fresh contiguous copy of t with requires_grad = 1 and no grad: a parameter (param(t)). */
 eng_tensor *eng_param(const eng_tensor *t, eng_error *err);

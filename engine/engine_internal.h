@@ -46,6 +46,10 @@ int eng_shape_check(int ndim, const int64_t *shape, int64_t *size, eng_error *er
 /* A fresh contiguous tensor (header + storage + data in one block), data uninitialised.
  * shape must already be valid and size its element count (no checks: the fast path). */
 eng_tensor *eng_alloc_unchecked(int ndim, const int64_t *shape, int64_t size, eng_error *err);
+/* eng_binary_inplace / _scalar without the version bump (elementwise.c): for buffers only the
+ * engine holds -- gradient accumulators, a result being filled -- which no graph keeps. */
+int eng_binary_inplace_raw(eng_binop op, eng_tensor *dst, const eng_tensor *src, eng_error *err);
+int eng_binary_inplace_scalar_raw(eng_binop op, eng_tensor *dst, float s, eng_error *err);
 /* A new header sharing t's storage (retained), with t's ndim/shape/strides/offset copied. */
 eng_tensor *eng_view_of(eng_tensor *t, eng_error *err);
 /* Row-major strides for shape. */

@@ -493,6 +493,7 @@ int eng_index_set(eng_tensor *t, int n, const eng_index *idx, const eng_tensor *
         value = copy;
     }
     scatter(t, &p, value, vs);
+    eng_tensor_bump_version(t);         /* autograd's in-place check (engine.h) */
     eng_tensor_release(copy);
     plan_free(&p);
     return ENG_OK;

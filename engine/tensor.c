@@ -123,6 +123,7 @@ static eng_tensor *init_block(tensor_block *b, int ndim, const int64_t *shape, i
     b->s.size = size;
     b->s.data = b->data;
     b->s.block = b;
+    b->s.version = 0;
     return t;
 }
 
