@@ -602,6 +602,7 @@ lang_status lang_tensor_set_index(lang_vm *vm, lang_value tv, lang_value index, 
     if (t->node && lang_vm_ag(vm)->enabled) return assign_to_graph(vm);
     if (is_num && fast_offset(t, index, &off)) {
         t->storage->data[off] = (float)x;
+        eng_tensor_bump_version(t);             /* autograd's in-place check (engine.h) */
         return LANG_OK;
     }
     lang_status st = index_parse(vm, index, &il);
