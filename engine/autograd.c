@@ -294,8 +294,8 @@ static int modified_error(const eng_node *n, const eng_tensor *t, uint64_t v, en
             "in place after it was used (version %llu, expected %llu)",
             eng_shape_format(t->ndim, t->shape, sh, sizeof sh), n->name,
             (unsigned long long)eng_tensor_version(t), (unsigned long long)v);
-    eng_err_hint(err, "use x = x + 1 instead of x += 1 before backward(), or call backward() "
-                 "first");
+    eng_err_hint(err, "call backward() before changing what it uses (x += 1, x[i] = v, "
+                 "opt.step(), set_weights), or make a new tensor: x = x + 1");
     return ENG_ERR_VALUE;
 }
 

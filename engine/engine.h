@@ -523,7 +523,7 @@ eng_tensor *eng_npy_load(const char *path, eng_error *err);
  *
  *     w = param(ones(3)); y = w * x;  x += 1  (or x[0] = 5, or x viewed and changed) ...
  *     "a tensor of shape (3,) needed for the gradient of multiply was modified in place after
- *      it was used (version 1, expected 0)"   hint: "use x = x + 1 instead of x += 1 ..."
+ *      it was used (version 1, expected 0)"   hint: "call backward() before changing ..."
  *
  * An input the backward never reads (an addend, a reshape's source: only its shape matters)
  * should be marked with eng_node_skip_check, so changing it is fine, as in PyTorch. The usual

@@ -157,8 +157,7 @@ static int record(eng_layer *l, eng_tensor *x, eng_tensor *y, call_ctx *c, eng_e
     }
     n->ctx = c;
     n->ctx_free = call_ctx_free;
-    n->saved[0] = eng_tensor_detach(y, err);
-    return n->saved[0] ? ENG_OK : (err && err->code ? err->code : ENG_ERR_MEMORY);
+    return eng_node_save(n, 0, y, err);         /* an in-place change to y is caught */
 }
 
 static int wants_grad(eng_ag *ag, const eng_layer *l, eng_tensor *x)

@@ -436,6 +436,7 @@ int eng_layer_set_weights(eng_layer *l, int n, eng_tensor *const *src, eng_error
         if (!c) return err ? err->code : ENG_ERR_MEMORY;
         memmove(eng_tensor_data(l->w[i]), eng_tensor_data(c), (size_t)l->wsize[i] * sizeof(float));
         eng_tensor_release(c);
+        eng_tensor_bump_version(l->w[i]);      /* graphs that read the old weights are stale */
     }
     return ENG_OK;
 }

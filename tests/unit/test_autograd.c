@@ -233,7 +233,8 @@ static void test_autograd_two_losses(void **state)
 /* ---- version counters: in-place changes to what a graph keeps --------------------------- */
 
 static const char *const modified_hint =
-    "use x = x + 1 instead of x += 1 before backward(), or call backward() first";
+    "call backward() before changing what it uses (x += 1, x[i] = v, opt.step(), set_weights), "
+    "or make a new tensor: x = x + 1";
 
 /* Every in-place write bumps the storage's counter (shared by views); a failed one does not;
  * a fresh tensor and a copy start at 0. */
