@@ -1,5 +1,5 @@
 /*
- * data_split.c -- random permutations and scikit-learn's train_test_split.
+ * data_split.c -- random permutations (also as a tensor) and scikit-learn's train_test_split.
  *
  * train_test_split follows sklearn.model_selection.train_test_split with ShuffleSplit: the
  * test set is ceil(test_size * N) rows (or test_size rows when it is a count), taken first
@@ -26,6 +26,24 @@ void eng_permutation(eng_rng *rng, int64_t n, int64_t *perm)
         perm[i] = perm[j];
         perm[j] = tmp;
     }
+}
+
+eng_tensor *eng_tensor_permutation(eng_rng *rng, int64_t n, eng_error *err)
+{
+    if (n < 0 || n > ((int64_t)1 << 24))
+        return eng_err(err, ENG_ERR_VALUE, "permutation needs 0 <= n <= 16777216 (float32 "
+                       "holds every index below 2^24 exactly), got %lld", (long long)n), NULL;
+    int64_t *perm = malloc((size_t)(n > 0 ? n : 1) * sizeof *perm);
+    eng_tensor *t = perm ? eng_tensor_empty(1, &n, err) : NULL;
+    if (!perm) eng_err(err, ENG_ERR_MEMORY, "out of memory for a permutation of %lld",
+                       (long long)n);
+    if (t) {
+        eng_permutation(rng, n, perm);
+        float *d = eng_tensor_data(t);
+        for (int64_t i = 0; i < n; i++) d[i] = (float)perm[i];
+    }
+    free(perm);
+    return t;
 }
 
 /* The rows idx[0..n-1] of t (any ndim >= 1), as a fresh contiguous tensor. */

@@ -415,6 +415,9 @@ int eng_make_moons(int64_t n, double noise, eng_rng *rng, eng_tensor **x, eng_te
 
 /* Writes a random permutation of 0 .. n-1 into perm (Fisher-Yates, data_split.c). */
 void eng_permutation(eng_rng *rng, int64_t n, int64_t *perm);
+/* The same as a tensor (n,) of whole numbers (NumPy's random.permutation(n)); n >= 0, and
+ * below 2^24 so every index is exact in float32 (ENG_ERR_VALUE otherwise). New reference. */
+eng_tensor *eng_tensor_permutation(eng_rng *rng, int64_t n, eng_error *err);
 
 /* scikit-learn's train_test_split of n_arrays tensors (ndim >= 1) with the same first size N:
  * test_size in (0, 1) is a fraction (ceil(test_size * N) test rows), a whole number >= 1 a

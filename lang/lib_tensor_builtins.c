@@ -339,6 +339,17 @@ static lang_status bi_randint(lang_vm *vm, lang_value *a, lang_value *va, int nv
     return lang_tensor_result(vm, t, &err, !given(a[2]), out);
 }
 
+/* permutation(n): 0 .. n-1 shuffled, for minibatches in a loop of one's own. */
+static lang_status bi_permutation(lang_vm *vm, lang_value *a, lang_value *va, int nva,
+                                  lang_value *out)
+{
+    int64_t n;
+    eng_error err;
+    lang_status st = lang_tensor_arg_int(vm, a[0], "permutation() n", &n);
+    if (st != LANG_OK) return st;
+    return lang_tensor_result(vm, eng_tensor_permutation(lang_vm_rng(vm), n, &err), &err, 0, out);
+}
+
 static lang_status bi_seed(lang_vm *vm, lang_value *a, lang_value *va, int nva, lang_value *out)
 {
     int64_t n;
@@ -902,6 +913,10 @@ const lang_builtin_def lang_tensor_builtins[] = {
     { "randn", bi_randn, "*shape",
       "randn(*shape)\nA tensor of standard normal random numbers (mean 0, std 1); with no shape, "
       "one number.\nExample: randn(3, 4) * 0.01" },
+    { "permutation", bi_permutation, "n",
+      "permutation(n)\nThe numbers 0 .. n-1 in a random order, as a tensor (NumPy's "
+      "random.permutation): index data with it to shuffle in a training loop of your own.\n"
+      "Example: idx = permutation(len(x)); xb, yb = x[idx[:64]], y[idx[:64]]" },
     { "randint", bi_randint, "low, high=, size=",
       "randint(low, high=None, size=None)\nRandom whole numbers in [low, high) (in [0, low) "
       "without high), as a tensor of shape size or one number.\nExample: randint(0, 10, (2, 3))" },

@@ -136,9 +136,25 @@ int lang_edit_distance(const char *a, const char *b)
     return d[la][lb];
 }
 
+/* Names from PyTorch and NumPy that nabla spells another way. */
+static const char *const other_names[][2] = {
+    { "cross_entropy", "PyTorch's cross_entropy(logits, y) is "
+                       "sparse_categorical_crossentropy(y, logits, from_logits=True) here" },
+    { "mse_loss", "PyTorch's mse_loss(y_pred, y) is mse(y, y_pred) here" },
+    { "binary_cross_entropy", "PyTorch's binary_cross_entropy(p, y) is "
+                              "binary_crossentropy(y, p) here" },
+    { "randperm", "PyTorch's randperm(n) is permutation(n) here" },
+    { "shuffle", "for a shuffled order use permutation(n), then index with it: x[idx]" },
+};
+
 /* "did you mean 'zeros'?" for a misspelt name, from the defined globals. */
 void lang_suggest_name(lang_vm *vm, const char *name)
 {
+    for (size_t i = 0; i < sizeof other_names / sizeof other_names[0]; i++)
+        if (strcmp(name, other_names[i][0]) == 0) {
+            lang_hint(vm, "%s", other_names[i][1]);
+            return;
+        }
     if (strcmp(name, "true") == 0 || strcmp(name, "false") == 0 || strcmp(name, "null") == 0 ||
         strcmp(name, "none") == 0) {
         lang_hint(vm, "nabla writes True, False and None with capitals");

@@ -1,6 +1,7 @@
 /*
- * test_data_split.c -- engine/data_split.c: eng_permutation and eng_train_test_split (the sizes
- * scikit-learn computes, rows kept together across arrays, the order without shuffling, errors).
+ * test_data_split.c -- engine/data_split.c: eng_permutation (and as a tensor),
+ * eng_train_test_split (the sizes scikit-learn computes, rows kept together across arrays, the
+ * order without shuffling, errors).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,6 +37,29 @@ static void test_permutation(void **state)
         first[perm[0]]++;
     }
     for (int i = 0; i < 3; i++) assert_in_range(first[i], 850, 1150);
+}
+
+/* The tensor form: the same draw as eng_permutation from the same state, as float32. */
+static void test_permutation_tensor(void **state)
+{
+    eng_rng a, b;
+    eng_error err;
+    int64_t perm[50];
+    eng_rng_seed(&a, 9);
+    eng_rng_seed(&b, 9);
+    eng_permutation(&a, 50, perm);
+    eng_tensor *t = eng_tensor_permutation(&b, 50, &err);
+    assert_non_null(t);
+    assert_int_equal(t->ndim, 1);
+    assert_int_equal(t->shape[0], 50);
+    for (int i = 0; i < 50; i++) assert_float_equal(eng_tensor_data(t)[i], (double)perm[i], 0);
+    eng_tensor_release(t);
+    t = eng_tensor_permutation(&b, 0, &err);
+    assert_int_equal(t->size, 0);
+    eng_tensor_release(t);
+    assert_null(eng_tensor_permutation(&b, -1, &err));
+    assert_int_equal(err.code, ENG_ERR_VALUE);
+    assert_null(eng_tensor_permutation(&b, ((int64_t)1 << 24) + 1, &err));
 }
 
 /* Splits x (10, 2) = [[0, 0], [1, 10], ...] and y (10,) = 0..9 and checks sizes and pairing. */
@@ -163,6 +187,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_permutation),
+        cmocka_unit_test(test_permutation_tensor),
         cmocka_unit_test(test_split_sizes),
         cmocka_unit_test(test_split_order),
         cmocka_unit_test(test_split_views_and_3d),

@@ -204,7 +204,7 @@ static void test_report_engine_kinds(void **state)
     }
 }
 
-/* NameError hints: a misspelt name, numpy habits, lower-case constants. */
+/* NameError hints: a misspelt name, numpy and PyTorch habits, lower-case constants. */
 static void test_report_name_hints(void **state)
 {
     tl_fixture *f = *state;
@@ -216,6 +216,12 @@ static void test_report_name_hints(void **state)
     assert_string_equal(f->err.hint, "tensor functions are built in: write zeros(3), not torch.zeros(3)");
     assert_int_equal(tl_run(f, "qqqqqqq + 1"), LANG_ERR_NAME);
     assert_string_equal(f->err.hint, "");
+    /* PyTorch's names for what nabla spells otherwise */
+    assert_int_equal(tl_run(f, "l = cross_entropy(z, y)"), LANG_ERR_NAME);
+    assert_string_equal(f->err.hint, "PyTorch's cross_entropy(logits, y) is "
+                        "sparse_categorical_crossentropy(y, logits, from_logits=True) here");
+    assert_int_equal(tl_run(f, "i = randperm(10)"), LANG_ERR_NAME);
+    assert_string_equal(f->err.hint, "PyTorch's randperm(n) is permutation(n) here");
     /* names the program defined are suggested */
     assert_int_equal(tl_run(f, "epochs = 3\nprint(epohcs)"), LANG_ERR_NAME);
     assert_string_equal(f->err.hint, "did you mean 'epochs'?");
