@@ -2,7 +2,8 @@
  * compile settings and the optimizer's state (training goes on exactly as it would have);
  * unbuilt models; the header layout; and damaged files -- every truncation, flipped bytes,
  * a foreign file, a newer version, a missing file -- are clear IOErrors, never crashes. No
- * temporary file is left behind. */
+ * temporary file is left behind. Version 1 files still load; a caller's loss function is
+ * saved by name and must be given back. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -326,6 +327,99 @@ static void test_nn_file_version_1(void **state)
     eng_tensor_release(y);
 }
 
+/* A loss of the caller's, in C: the mean squared error, counting its calls. */
+typedef struct c_loss {
+    eng_loss_fn base;
+    int calls;
+} c_loss;
+
+static int c_loss_call(eng_loss_fn *fn, eng_tensor *yt, eng_tensor *yp, const float *w,
+                       double *loss, eng_tensor *grad, eng_error *err)
+{
+    (void)w;
+    (void)err;
+    const float *t = eng_tensor_data(yt), *p = eng_tensor_data(yp);
+    double s = 0;
+    for (int64_t i = 0; i < yp->size; i++) {
+        s += (double)(p[i] - t[i]) * (p[i] - t[i]);
+        if (grad) eng_tensor_data(grad)[i] = 2.0f * (p[i] - t[i]) / (float)yp->size;
+    }
+    *loss = s / (double)yp->size;
+    ((c_loss *)fn)->calls++;
+    return ENG_OK;
+}
+
+static void c_loss_free(eng_loss_fn *fn) { free(fn); }
+
+static c_loss *c_loss_new(void)
+{
+    c_loss *l = calloc(1, sizeof *l);
+    l->base.refcount = 1;
+    strcpy(l->base.name, "my_mse");
+    l->base.call = c_loss_call;
+    l->base.free = c_loss_free;
+    return l;
+}
+
+/* A model compiled with a caller's loss saves the loss's name; loaded, it cannot train until
+ * the loss is given back; damaged copies of such a file are IOErrors too. */
+static void test_nn_file_loss_fn(void **state)
+{
+    (void)state;
+    eng_error err;
+    eng_rng rng;
+    eng_rng_seed(&rng, 5);
+    eng_model *m = eng_model_new("custom", &err);
+    eng_layer_config c = nn_dense(2, ENG_ACT_LINEAR, "d");
+    c.input_ndim = 1;
+    c.input_shape[0] = 3;
+    nn_add(m, &c, &rng);
+    eng_opt_config oc;
+    eng_opt_config_init(&oc, ENG_OPT_SGD);
+    eng_optimizer *o = eng_optimizer_new(&oc, &err);
+    c_loss *cl = c_loss_new();
+    eng_loss loss = { ENG_LOSS_MSE, 0, &cl->base };
+    assert_int_equal(eng_model_compile(m, o, &loss, NULL, &err), ENG_OK);
+    eng_optimizer_release(o);
+    eng_tensor *x = nn_tensor(&rng, 2, SHAPE(8, 3), -1, 1), *y = nn_tensor(&rng, 2, SHAPE(8, 2), -1, 1);
+    eng_fit_options fo;
+    eng_fit_options_init(&fo);
+    fo.rng = &rng;
+    fo.batch_size = 4;
+    eng_history *h = eng_model_fit(m, x, y, &fo, &err);
+    assert_non_null(h);
+    eng_history_free(h);
+    assert_int_equal(cl->calls, 2);
+    const char *p = path_of("custom.nabla");
+    assert_int_equal(eng_model_save(m, p, &err), ENG_OK);
+    eng_model *l = eng_model_load(p, &err);
+    if (!l)
+        fail_msg("load: %s", err.msg);
+    assert_string_equal(eng_model_missing_loss(l), "my_mse");
+    assert_null(eng_model_fit(l, x, y, &fo, &err));
+    assert_string_equal(err.msg, "model \"custom\" was saved with the loss function 'my_mse', "
+                        "which was not given back when it was loaded");
+    eng_model_set_loss_fn(l, &cl->base);
+    assert_null(eng_model_missing_loss(l));
+    eng_logs logs;
+    assert_int_equal(eng_model_evaluate(l, x, y, NULL, 8, &logs, NULL, NULL, &err), ENG_OK);
+    assert_int_equal(cl->calls, 3);
+    eng_model_uncompile(l);
+    assert_false(eng_model_is_compiled(l));
+    eng_model_release(l);
+    size_t len;
+    unsigned char *b = read_all(p, &len);
+    for (size_t n = 8; n < len; n += 7) {
+        write_all(path_of("bad.nabla"), b, n);
+        expect_io_error(path_of("bad.nabla"), NULL);
+    }
+    free(b);
+    eng_loss_fn_release(&cl->base);     /* the model holds the last reference */
+    eng_model_release(m);
+    eng_tensor_release(x);
+    eng_tensor_release(y);
+}
+
 /* A file whose checksum is right but whose fields are nonsense (crafted): still an error. */
 static void test_nn_file_crafted(void **state)
 {
@@ -362,6 +456,7 @@ int main(void)
         cmocka_unit_test(test_nn_file_unbuilt_and_uncompiled),
         cmocka_unit_test(test_nn_file_damaged),
         cmocka_unit_test(test_nn_file_version_1),
+        cmocka_unit_test(test_nn_file_loss_fn),
         cmocka_unit_test(test_nn_file_crafted),
     };
     return cmocka_run_group_tests_name("nn_file", tests, setup, teardown);
