@@ -567,8 +567,8 @@ static lang_status arg_verbose(lang_vm *vm, lang_value v, const char *what, int 
     return st;
 }
 
-/* evaluate(x, y, batch_size=32, verbose=1, sample_weight=None): the loss, or [loss, metric...]
- * with metrics. */
+/* evaluate(x, y, batch_size=32, verbose=1, sample_weight=None, return_dict=False): the loss,
+ * or [loss, metric...] with metrics, or {"loss": ..., "accuracy": ...} with return_dict. */
 static lang_status m_evaluate(lang_vm *vm, lang_value *a, lang_value *va, int nva, lang_value *out)
 {
     eng_tensor *x = NULL, *y = NULL, *sw = NULL;
@@ -580,6 +580,8 @@ static lang_status m_evaluate(lang_vm *vm, lang_value *a, lang_value *va, int nv
     if (st == LANG_OK) st = arg_verbose(vm, a[4], "evaluate() verbose", &verbose);
     if (st == LANG_OK && lang_nn_given(a[5]))
         st = lang_nn_arg_data(vm, a[5], "evaluate() sample_weight", &sw);
+    int as_dict = 0;
+    if (st == LANG_OK && lang_nn_given(a[6])) st = lang_arg_bool(vm, a[6], "return_dict", &as_dict);
     eng_logs logs;
     eng_error err;
     if (st == LANG_OK) {
@@ -597,6 +599,7 @@ static lang_status m_evaluate(lang_vm *vm, lang_value *a, lang_value *va, int nv
     eng_tensor_release(y);
     eng_tensor_release(sw);
     if (st != LANG_OK) return st;
+    if (as_dict) return logs_dict(vm, &logs, out);
     if (logs.n == 1) {          /* float32 values, printed as Keras prints them */
         *out = lang_num(lang_tensor_f32_num((float)logs.values[0]));
         return LANG_OK;
@@ -817,6 +820,24 @@ static lang_status layers_list(lang_vm *vm, eng_model *m, lang_value *out)
     return LANG_OK;
 }
 
+/* Keras's model.metrics_names: "loss" and the compiled metrics, in evaluate's order ([] before
+ * compile). */
+static lang_status metrics_names(lang_vm *vm, const eng_model *m, lang_value *out)
+{
+    const eng_metrics *ms = eng_model_metrics(m);
+    int n = eng_model_is_compiled(m) ? 1 + ms->n : 0;
+    lang_list *l = lang_list_new(vm, (size_t)n);
+    if (!l) return LANG_ERR_MEMORY;
+    *out = lang_obj_val(l);
+    for (int i = 0; i < n; i++) {
+        lang_str *s = lang_str_cstr(vm, i ? eng_metric_name(ms->id[i - 1], 0) : "loss");
+        if (!s) return LANG_ERR_MEMORY;
+        lang_status st = lang_list_append(vm, l, lang_obj_val(s));     /* takes s */
+        if (st != LANG_OK) return st;
+    }
+    return LANG_OK;
+}
+
 static lang_status model_get_attr(lang_vm *vm, void *ptr, const char *name, lang_value *out)
 {
     eng_model *m = ptr;
@@ -842,6 +863,7 @@ static lang_status model_get_attr(lang_vm *vm, void *ptr, const char *name, lang
         return lang_nn_wrap_optimizer(vm, eng_optimizer_retain(o), out);
     }
     if (strcmp(name, "stop_training") == 0) { *out = lang_bool(0); return LANG_OK; }
+    if (strcmp(name, "metrics_names") == 0) return metrics_names(vm, m, out);
     return LANG_ERR_NAME;
 }
 
@@ -910,10 +932,11 @@ static const lang_builtin_def model_methods[] = {
       "dict holds the per-epoch loss and metrics). Ctrl-C stops after the current batch and "
       "returns the History so far.\nExample: history = model.fit(x_train, y_train, epochs=5, "
       "validation_split=0.1)" },
-    { "evaluate", m_evaluate, "self, x, y, batch_size=, verbose=, sample_weight=",
-      "model.evaluate(x, y, batch_size=32, verbose=1, sample_weight=None)\nThe loss (and "
-      "metrics) on x, y, without training: a number, or [loss, metric, ...] when compiled with "
-      "metrics, e.g. [loss, accuracy] for metrics=[\"accuracy\"].\n"
+    { "evaluate", m_evaluate, "self, x, y, batch_size=, verbose=, sample_weight=, return_dict=",
+      "model.evaluate(x, y, batch_size=32, verbose=1, sample_weight=None, return_dict=False)\n"
+      "The loss (and metrics) on x, y, without training: a number, or [loss, metric, ...] when "
+      "compiled with metrics, e.g. [loss, accuracy] for metrics=[\"accuracy\"] (the names are "
+      "model.metrics_names); return_dict=True gives {\"loss\": ..., \"accuracy\": ...}.\n"
       "Example: test_loss, test_acc = model.evaluate(x_test, y_test, verbose=2)" },
     { "predict", m_predict, "self, x, batch_size=, verbose=",
       "model.predict(x, batch_size=32, verbose=1)\nThe model's outputs for x, computed in "
@@ -935,7 +958,7 @@ static const lang_builtin_def model_methods[] = {
 
 static const char *const model_attrs[] = {
     "name", "layers", "params", "weights", "trainable_weights", "built", "input_shape",
-    "output_shape", "optimizer", "stop_training", NULL,
+    "output_shape", "optimizer", "stop_training", "metrics_names", NULL,
 };
 
 const lang_native_class lang_nn_model_class = {
