@@ -2,11 +2,13 @@
  * nn_fit.c -- training and inference over whole data sets: fit (Keras's loop: shuffle, batch,
  * step, validate, History, callbacks, progress), evaluate and predict.
  *
- * The hot loop. One training step is: gather the batch's rows into the workspace, run every
- * layer's forward kernel, zero the gradients, compute the loss and its gradient in one pass
- * (fused with the last softmax/sigmoid when Keras would use logits), run every layer's
- * backward kernel in reverse, and one optimizer step over the flat parameters. Nothing is
- * allocated per step: the workspace is made once for the batch size.
+ * The hot loop. One training step is: gather the batch's rows (and sample weights) into the
+ * workspace, run every layer's forward kernel, compute the loss and its gradient in one pass
+ * (fused with the last softmax/sigmoid when Keras would use logits) and add up the metrics,
+ * run every layer's backward kernel in reverse (each writes its gradients, so nothing is
+ * zeroed), and one optimizer step over the flat parameters. Nothing is allocated per step:
+ * the workspace is made once for the batch size. A loss function of the caller's
+ * (eng_loss_fn) is the exception: it gets fresh tensors of the batch, and its errors stop fit.
  */
 #include <math.h>
 #include <stdlib.h>
