@@ -10,11 +10,12 @@
  *     v, g = value_and_grad(f)(w, x, y)
  *     g = grad(loss)({"w": w, "b": b}, x, y)   # a dict of params: a dict of gradients
  *     gradcheck(f, (x,))                 # finite differences against backward: True or ValueError
+ *     gradcheck(loss, {"w": w, "b": b})  # containers too: each tensor in them is checked
  *
  * grad() copies each argument it differentiates into fresh params and runs f on the copies,
  * so the caller's tensors and their .grad never change. An argument may be a list, tuple or
  * dict of tensors and numbers, nested (JAX's pytrees); lib_autograd_tree.c wraps it and gives
- * the gradient the same structure.
+ * the gradient the same structure. gradcheck() (lib_autograd_check.c) takes the same inputs.
  *
  * The gradient mode lives in the VM (vm->ag), so every VM has its own; the tensor operators
  * and builtins (lib_tensor*.c) pass it to the engine's eng_ag_* ops. grad() and gradcheck()
@@ -392,9 +393,13 @@ static const lang_builtin_def autograd_builtins[] = {
       "Example: l, dw = value_and_grad(loss)(w, x, y)" },
     { "gradcheck", lang_gradcheck, "f, inputs, eps=, atol=, rtol=, raise_exception=",
       "gradcheck(f, inputs, eps=1e-3, atol=1e-2, rtol=1e-2, raise_exception=True)\nCompares the "
-      "gradients backward() computes for f at inputs (a tensor, or a tuple of them) with finite "
-      "differences: True when they agree, else a ValueError naming the worst element (False "
-      "with raise_exception=False).\nExample: gradcheck(lambda x: sum(tanh(x) ** 2), randn(3))" },
+      "gradients backward() computes for f at inputs (a tensor, or a tuple of f's arguments) with "
+      "finite differences: True when they agree, else a ValueError naming the worst element "
+      "(False with raise_exception=False). An argument may be a list, tuple or dict of tensors "
+      "(nested), as grad() takes: every tensor in it is checked, and the error names its place, "
+      "e.g. input 0['w']. A dict is one argument; a list of parameters needs a tuple around it: "
+      "(params,).\nExample: gradcheck(lambda x: sum(tanh(x) ** 2), randn(3));  "
+      "gradcheck(loss, {'w': w, 'b': b})" },
     { NULL, NULL, NULL, NULL },
 };
 

@@ -12,6 +12,8 @@
  * the containers it receives (append, set a key), and may change the caller's containers too
  * through a global; nobody else can reach the skeleton, so the gradient always has the
  * structure the argument had when f was called, and filling it never meets a surprise.
+ * gradcheck() wraps that skeleton again for every call of f, and asks the leaves to remember
+ * their paths (keep_paths), so a failed check names a leaf as the errors here name one.
  *
  * Leaves are tensors, numbers and bools (differentiated, as JAX differentiates Python floats:
  * the gradient of a number is a number), and lists/tuples of numbers only, which stand for a
@@ -21,6 +23,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lang/lib_autograd_tree.h"
 #include "lang/lib_tensor.h"
@@ -30,14 +33,20 @@ typedef struct walk {
     lang_ag_tree *t;
     int argnum;
     lang_buf path;
+    size_t root;                /* the length of "argument 0": the leaf paths start after it */
 } walk;
 
 static lang_status wrap_node(lang_vm *vm, walk *w, lang_value v, int depth, lang_value *wrapped,
                              lang_value *skel);
 
+static const char *what_text(const lang_ag_tree *t)
+{
+    return t->what ? t->what : "argument";
+}
+
 static const char *path_text(const walk *w)
 {
-    return w->path.data ? w->path.data : "argument";
+    return w->path.data ? w->path.data : what_text(w->t);
 }
 
 static void path_pop(walk *w, size_t mark)
@@ -70,20 +79,33 @@ static int numbers_only(lang_value v, int depth)
 
 /* ---- wrapping ---------------------------------------------------------------------------- */
 
-static lang_status add_leaf(lang_vm *vm, lang_ag_tree *t, eng_tensor *p, int was_number)
+/* The leaf's path below its argument ("['b'][1]"), for trees that keep paths; else NULL. */
+static lang_status leaf_path(lang_vm *vm, const walk *w, char **path)
 {
+    *path = NULL;
+    if (!w->t->keep_paths) return LANG_OK;
+    if (w->path.oom || !w->path.data || w->path.len < w->root ||
+        !(*path = strdup(w->path.data + w->root)))
+        return lang_raise(vm, LANG_ERR_MEMORY, "out of memory");
+    return LANG_OK;
+}
+
+/* Takes p and path: the tree owns them from here, or they are freed on error. */
+static lang_status add_leaf(lang_vm *vm, const walk *w, eng_tensor *p, int was_number, char *path)
+{
+    lang_ag_tree *t = w->t;
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 8;
         lang_ag_leaf *l = realloc(t->leaves, cap * sizeof *l);
         if (!l) {
             eng_tensor_release(p);
+            free(path);
             return lang_raise(vm, LANG_ERR_MEMORY, "out of memory");
         }
         t->leaves = l;
         t->cap = cap;
     }
-    t->leaves[t->n].p = p;
-    t->leaves[t->n++].was_number = was_number;
+    t->leaves[t->n++] = (lang_ag_leaf){ p, was_number, w->argnum, path };
     return LANG_OK;
 }
 
@@ -95,12 +117,14 @@ static lang_status wrap_leaf(lang_vm *vm, walk *w, lang_value v, lang_value *wra
     eng_error err;
     char what[256];   /* "grad() argument 0['x'] needs a rectangular list: ..." */
     snprintf(what, sizeof what, "%s %s", w->t->fname, path_text(w));
+    char *path;
     lang_status st = lang_tensor_from_value(vm, v, what, &x);
     if (st != LANG_OK) return st;
     p = eng_param(x, &err);
     eng_tensor_release(x);
     if (!p) return lang_raise_eng(vm, &err);
-    st = add_leaf(vm, w->t, p, LANG_IS_NUM(v) || LANG_IS_BOOL(v));
+    if ((st = leaf_path(vm, w, &path)) != LANG_OK) { eng_tensor_release(p); return st; }
+    st = add_leaf(vm, w, p, LANG_IS_NUM(v) || LANG_IS_BOOL(v), path);
     if (st != LANG_OK) return st;
     *wrapped = lang_tensor_wrap(vm, eng_tensor_retain(p));
     if (LANG_IS_UNDEF(*wrapped)) { *wrapped = lang_none(); return LANG_ERR_MEMORY; }
@@ -182,15 +206,16 @@ static lang_status wrap_node(lang_vm *vm, walk *w, lang_value v, int depth, lang
     if (!LANG_IS_LIST(v) && !LANG_IS_TUPLE(v) && !LANG_IS_DICT(v)) {
         lang_raise(vm, LANG_ERR_TYPE, "%s %s is a %s, not a tensor", w->t->fname, path_text(w),
                    lang_type_name(v));
-        lang_hint(vm, "%s differentiates tensors and numbers, alone or in lists, tuples and "
-                  "dicts; pass anything else in an argument that argnums does not name",
-                  w->t->fname);
+        if (w->t->hint) lang_hint(vm, "%s", w->t->hint);
+        else lang_hint(vm, "%s differentiates tensors and numbers, alone or in lists, tuples "
+                       "and dicts; pass anything else in an argument that argnums does not name",
+                       w->t->fname);
         return LANG_ERR_TYPE;
     }
     if (depth >= LANG_AG_TREE_MAX_DEPTH)
-        return lang_raise(vm, LANG_ERR_RECURSION, "%s argument %d nests containers more than %d "
-                          "deep (does a container contain itself?)", w->t->fname, w->argnum,
-                          LANG_AG_TREE_MAX_DEPTH);
+        return lang_raise(vm, LANG_ERR_RECURSION, "%s %s %d nests containers more than %d deep "
+                          "(does a container contain itself?)", w->t->fname, what_text(w->t),
+                          w->argnum, LANG_AG_TREE_MAX_DEPTH);
     return wrap_container(vm, w, v, depth, wrapped, skel);
 }
 
@@ -198,7 +223,8 @@ lang_status lang_ag_tree_wrap(lang_vm *vm, lang_ag_tree *t, int argnum, lang_val
                               lang_value *wrapped, lang_value *skel)
 {
     walk w = { .t = t, .argnum = argnum };
-    lang_buf_addf(&w.path, "argument %d", argnum);
+    lang_buf_addf(&w.path, "%s %d", what_text(t), argnum);
+    w.root = w.path.len;
     lang_status st = wrap_node(vm, &w, arg, 0, wrapped, skel);
     lang_buf_free(&w.path);
     if (st != LANG_OK) {
@@ -251,7 +277,10 @@ lang_status lang_ag_tree_grad(lang_vm *vm, lang_ag_tree *t, lang_value *skel, si
 
 void lang_ag_tree_free(lang_ag_tree *t)
 {
-    for (size_t i = 0; i < t->n; i++) eng_tensor_release(t->leaves[i].p);
+    for (size_t i = 0; i < t->n; i++) {
+        eng_tensor_release(t->leaves[i].p);
+        free(t->leaves[i].path);
+    }
     free(t->leaves);
     t->leaves = NULL;
     t->n = t->cap = 0;

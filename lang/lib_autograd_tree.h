@@ -13,6 +13,9 @@
  * stands for a tensor as a bracket literal does), None, or a list, tuple or dict of those,
  * nested. Each leaf becomes a fresh param (a copy: the caller's tensors and their .grad are
  * never touched); its gradient has the leaf's place in a copy of the structure.
+ *
+ * gradcheck() (lib_autograd_check.c) reads the leaves themselves: with keep_paths set each leaf
+ * remembers where it sits ("['w'][0]"), so a failed check can name it as errors here do.
  */
 #ifndef LANG_LIB_AUTOGRAD_TREE_H
 #define LANG_LIB_AUTOGRAD_TREE_H
@@ -25,11 +28,17 @@
 typedef struct lang_ag_leaf {
     eng_tensor *p;              /* one reference: the fresh param */
     int was_number;             /* the leaf was a number or bool: its gradient is a number */
+    int argnum;                 /* the argument it is in */
+    char *path;                 /* owned: its place in the argument, "['b'][1]" ("" for the
+                                   argument itself); NULL unless the tree keeps paths */
 } lang_ag_leaf;
 
 /* The leaves of every argument wrapped so far, in argnums order, each argument in preorder. */
 typedef struct lang_ag_tree {
     const char *fname;          /* "grad()" or "value_and_grad()", for messages */
+    const char *what;           /* what messages call an argument; NULL: "argument" */
+    const char *hint;           /* the hint for a leaf that is no tensor; NULL: grad()'s */
+    int keep_paths;             /* record each leaf's path (gradcheck's messages need them) */
     lang_ag_leaf *leaves;       /* owned */
     size_t n, cap;
 } lang_ag_tree;
@@ -44,7 +53,7 @@ lang_status lang_ag_tree_wrap(lang_vm *vm, lang_ag_tree *t, int argnum, lang_val
    (zeros when nothing reached them; numbers for leaves that were numbers), taking leaves from
    *next on. Call once per wrapped argument, in the order they were wrapped. */
 lang_status lang_ag_tree_grad(lang_vm *vm, lang_ag_tree *t, lang_value *skel, size_t *next);
-/* Releases the params. */
+/* Releases the params and the paths. */
 void lang_ag_tree_free(lang_ag_tree *t);
 
 #endif
