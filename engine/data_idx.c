@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -118,22 +117,6 @@ static int idx_read_shape(gzFile f, const char *path, int ndim, int64_t *shape, 
     return ENG_OK;
 }
 
-/* Asks for 2 MB pages over the (not yet touched) data of a big tensor: the first touch of 4 KB
- * pages dominates loading in a VM (Fashion-MNIST's 220 MB of floats: ~1 s with 4 KB pages, 0.05 s
- * with 2 MB ones). Only a hint; the range is the 2 MB-aligned middle of t's block. */
-static void prefer_huge_pages(eng_tensor *t)
-{
-#ifdef MADV_HUGEPAGE
-    const uintptr_t huge = (uintptr_t)1 << 21;
-    uintptr_t start = (uintptr_t)t->storage->data, end = start + (uintptr_t)t->size * sizeof(float);
-    uintptr_t a = (start + huge - 1) & ~(huge - 1), b = end & ~(huge - 1);
-    if (b > a)
-        madvise((void *)a, b - a, MADV_HUGEPAGE);
-#else
-    (void)t;
-#endif
-}
-
 /* Inflates t->size elements into t's data, then checks that the stream ends there. */
 static int idx_read_data(gzFile f, const char *path, const idx_type *ty, eng_tensor *t,
                          eng_error *err)
@@ -209,7 +192,6 @@ static eng_tensor *idx_read(gzFile f, const char *path, eng_error *err)
                     path, eng_shape_format(ndim, shape, buf, sizeof buf));
         return NULL;
     }
-    prefer_huge_pages(t);
     if (idx_read_data(f, path, ty, t, err) != ENG_OK) {
         eng_tensor_release(t);
         return NULL;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "engine/engine_internal.h"
@@ -127,11 +128,34 @@ static eng_tensor *init_block(tensor_block *b, int ndim, const int64_t *shape, i
     return t;
 }
 
+/* Asks for 2 MB pages over a big block that is not touched yet (malloc and calloc map blocks
+ * this large afresh). In a VM the first touch of 4 KB pages dominates work on big tensors:
+ * x / 255 over Fashion-MNIST's 188 MB took 0.5 s with 4 KB pages, 0.05 s with 2 MB ones, as
+ * NumPy does it. Only a hint (the range is the block's 2 MB-aligned middle); where the kernel
+ * gives no huge pages nothing changes. */
+static void prefer_huge_pages(void *block, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)1 << 21;
+    if (bytes < 2 * huge)
+        return;
+    uintptr_t start = (uintptr_t)block, end = start + bytes;
+    uintptr_t a = (start + huge - 1) & ~(huge - 1), b = end & ~(huge - 1);
+    if (b > a)
+        madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+    (void)block;
+    (void)bytes;
+#endif
+}
+
 eng_tensor *eng_alloc_unchecked(int ndim, const int64_t *shape, int64_t size, eng_error *err)
 {
-    tensor_block *b = malloc(sizeof(tensor_block) + (size_t)size * sizeof(float));
+    size_t bytes = sizeof(tensor_block) + (size_t)size * sizeof(float);
+    tensor_block *b = malloc(bytes);
     if (!b)
         return alloc_failed(ndim, shape, err);
+    prefer_huge_pages(b, bytes);
     return init_block(b, ndim, shape, size);
 }
 
@@ -185,9 +209,11 @@ eng_tensor *eng_tensor_new(int ndim, const int64_t *shape, eng_error *err)
     if (eng_shape_check(ndim, shape, &size, err) != ENG_OK)
         return NULL;
     /* calloc: large zero tensors get lazily zeroed pages from the kernel. */
-    tensor_block *b = calloc(1, sizeof(tensor_block) + (size_t)size * sizeof(float));
+    size_t bytes = sizeof(tensor_block) + (size_t)size * sizeof(float);
+    tensor_block *b = calloc(1, bytes);
     if (!b)
         return alloc_failed(ndim, shape, err);
+    prefer_huge_pages(b, bytes);
     return init_block(b, ndim, shape, size);
 }
 
