@@ -116,10 +116,12 @@ static int setup_pass(nn_pass *p, eng_model *m, const eng_tensor *y, int64_t n, 
                        "which was not given back when it was loaded", m->name, m->missing_loss);
     int st = eng_loss_check_targets(&m->loss, y, od + 1, shape, err);
     if (st != ENG_OK) return st;
-    p->t_row = m->loss.kind == ENG_LOSS_SPARSE_CCE ? p->rows_out : out_size;
-    if (m->loss.fn) p->t_row = n ? y->size / n : 0;
+    /* the labels' per-sample shape and floats: out_size, rows_out for sparse labels (as checked
+     * above), or whatever a loss function of the caller's reads */
     p->t_ndim = y->ndim - 1;
     memcpy(p->t_shape, y->shape + 1, (size_t)p->t_ndim * sizeof *p->t_shape);
+    p->t_row = 1;
+    for (int d = 0; d < p->t_ndim; d++) p->t_row *= p->t_shape[d];
     if (m->loss.fn && y->ndim == od && shape[od] == 1)      /* (N,) labels for (N, 1): Keras */
         p->t_shape[p->t_ndim++] = 1;
     p->fused = eng_loss_fusable(&m->loss, last_activation(m));
@@ -321,10 +323,7 @@ static int64_t class_of(const float *y, int64_t i, int64_t t_row, int64_t K)
 {
     const float *t = y + i * t_row;
     if (t_row == 1) return K == 1 ? (t[0] > 0.5f) : (int64_t)t[0];
-    int64_t best = 0;
-    for (int64_t k = 1; k < t_row; k++)
-        if (t[k] > t[best]) best = k;
-    return best;
+    return nn_argmax_row(t, t_row);
 }
 
 /* Multiplies w[n] by each sample's class weight (Keras: class_weight folds into sample_weight). */

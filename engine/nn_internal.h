@@ -146,6 +146,8 @@ typedef struct nn_metric_plan {
  * ENG_ERR_VALUE when a metric cannot read these targets. */
 int nn_metrics_plan(nn_metric_plan *plan, const eng_metrics *ms, const eng_loss *loss,
                     int labels, int p_ndim, int64_t K, const eng_tensor *y, eng_error *err);
+/* The index of the largest of y[0..K-1] (the first on ties). */
+int64_t nn_argmax_row(const float *y, int64_t K);
 /* Adds each metric's sum over the R rows of y (R, K) against t to sums[i]. */
 void nn_metrics_batch(const nn_metric_plan *plan, int n, const float *y, const float *t,
                       int64_t R, int64_t K, double *sums);

@@ -136,7 +136,7 @@ int nn_metrics_plan(nn_metric_plan *plan, const eng_metrics *ms, const eng_loss 
 
 /* ---- per-row values ------------------------------------------------------------------------ */
 
-static int64_t argmax_row(const float *y, int64_t K)
+int64_t nn_argmax_row(const float *y, int64_t K)
 {
     int64_t best = 0;
     for (int64_t k = 1; k < K; k++)
@@ -154,8 +154,8 @@ static double accuracy_row(nn_acc_kind acc, const float *y, const float *t, int6
         for (int64_t k = 0; k < K; k++) c += (y[k] > threshold) == (t[k] > 0.5f);
         return (double)c / (double)K;
     }
-    case NN_ACC_CATEGORICAL: return argmax_row(y, K) == argmax_row(t, K);
-    case NN_ACC_SPARSE: return (double)argmax_row(y, K) == (double)t[0];
+    case NN_ACC_CATEGORICAL: return nn_argmax_row(y, K) == nn_argmax_row(t, K);
+    case NN_ACC_SPARSE: return (double)nn_argmax_row(y, K) == (double)t[0];
     case NN_ACC_NONE: break;
     }
     return 0;

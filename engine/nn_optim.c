@@ -386,7 +386,7 @@ int eng_optimizer_step(eng_optimizer *o, eng_error *err)
             j++;
         }
         if (g) update_run(o, w, g, o->offset[i], n);
-        for (; g && i < j; i++) eng_tensor_bump_version(o->params[i]);   /* as PyTorch's step */
+        for (int k = i; g && k < j; k++) eng_tensor_bump_version(o->params[k]);   /* as PyTorch */
         i = j;
     }
     return ENG_OK;
